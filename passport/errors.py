@@ -1,0 +1,125 @@
+"""The PassportError tree. Each class carries its HTTP status and a stable problem-type slug; the web layer maps
+the tree once to RFC 9457 problem+json and the CLI to one clear line and a non-zero exit.
+
+    PassportError (500, internal-error)
+    ├── InvalidInput (400, invalid-input)
+    │   ├── DocumentInvalid (422, document-invalid)        carries the list of problems
+    │   └── UnsupportedMediaType (415, unsupported-media-type)
+    ├── NotFound (404, not-found)
+    ├── Conflict (409, conflict)
+    │   ├── VersionConflict (409, version-conflict)
+    │   └── TransitionNotAllowed (409, transition-not-allowed)
+    ├── ConversionError (422, conversion-error)
+    └── ConfigurationError (500, configuration-error)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding about a document: where (JSON pointer), what (plain language), how bad, which rule."""
+
+    pointer: str
+    message: str
+    severity: Severity = "error"
+    code: str = "schema"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"pointer": self.pointer, "message": self.message, "severity": self.severity, "code": self.code}
+
+
+class PassportError(Exception):
+    status: ClassVar[int] = 500
+    slug: ClassVar[str] = "internal-error"
+    title: ClassVar[str] = "Internal error"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+    def extensions(self) -> dict[str, Any]:
+        """Extra members of the problem document."""
+        return {}
+
+
+class InvalidInput(PassportError):
+    status = 400
+    slug = "invalid-input"
+    title = "Invalid input"
+
+
+class DocumentInvalid(InvalidInput):
+    status = 422
+    slug = "document-invalid"
+    title = "The document is not a valid battery passport"
+
+    def __init__(self, problems: list[Problem], detail: str | None = None) -> None:
+        errors = [p for p in problems if p.severity == "error"]
+        super().__init__(detail or f"{len(errors)} problem(s) found; the first: {errors[0].pointer or '/'}: "
+                         f"{errors[0].message}" if errors else "invalid document")
+        self.problems = problems
+
+    def extensions(self) -> dict[str, Any]:
+        return {"problems": [p.as_dict() for p in self.problems]}
+
+
+class UnsupportedMediaType(InvalidInput):
+    status = 415
+    slug = "unsupported-media-type"
+    title = "Unsupported media type"
+
+
+class NotFound(PassportError):
+    status = 404
+    slug = "not-found"
+    title = "Not found"
+
+
+class Conflict(PassportError):
+    status = 409
+    slug = "conflict"
+    title = "Conflict"
+
+
+class VersionConflict(Conflict):
+    slug = "version-conflict"
+    title = "The passport has changed since the version you based your change on"
+
+
+class TransitionNotAllowed(Conflict):
+    slug = "transition-not-allowed"
+    title = "This lifecycle transition is not allowed"
+
+
+class ConversionError(PassportError):
+    status = 422
+    slug = "conversion-error"
+    title = "The document cannot be converted"
+
+
+class ConfigurationError(PassportError):
+    status = 500
+    slug = "configuration-error"
+    title = "The service is not configured correctly"
+
+
+__all__ = [
+    "Conflict",
+    "ConfigurationError",
+    "ConversionError",
+    "DocumentInvalid",
+    "InvalidInput",
+    "NotFound",
+    "PassportError",
+    "Problem",
+    "Severity",
+    "TransitionNotAllowed",
+    "UnsupportedMediaType",
+    "VersionConflict",
+]

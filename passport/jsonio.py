@@ -1,0 +1,84 @@
+"""Strict JSON reading: what the wire may carry and nothing else.
+
+Refused with :class:`InvalidInput`: invalid UTF-8, malformed JSON, duplicate keys (which parsers resolve
+differently, so a signature could cover another reading than the one stored), NaN and infinities, nesting deeper
+than :data:`MAX_DEPTH`, and integers beyond what RFC 8785 carries exactly."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from passport.errors import InvalidInput
+from passport.models.base import MAX_SAFE_INTEGER
+
+MAX_DEPTH = 32
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        duplicate = next(key for key, _ in pairs if key in seen or seen.add(key))  # type: ignore[func-returns-value]
+        raise InvalidInput(f"duplicate key {duplicate!r} in a JSON object")
+    return result
+
+
+def _no_constants(name: str) -> Any:
+    raise InvalidInput(f"{name} is not allowed in JSON")
+
+
+def _bounded_int(text: str) -> int:
+    value = int(text)
+    if abs(value) > MAX_SAFE_INTEGER:
+        raise InvalidInput(f"integer {text[:30]} is larger than 2^53 - 1 and cannot be carried exactly")
+    return value
+
+
+def _depth(value: Any, limit: int = MAX_DEPTH) -> int:
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    deepest = 0
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            return deepest
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return deepest
+
+
+def loads(data: bytes | str) -> Any:
+    """Parse one JSON text strictly."""
+    if isinstance(data, bytes):
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidInput(f"the body is not valid UTF-8 (byte {exc.start})") from None
+    else:
+        text = data
+    try:
+        value = json.loads(
+            text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants, parse_int=_bounded_int
+        )
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise InvalidInput(f"JSON nested deeper than {MAX_DEPTH} levels") from None
+    if _depth(value) > MAX_DEPTH:
+        raise InvalidInput(f"JSON nested deeper than {MAX_DEPTH} levels")
+    return value
+
+
+
+
+
+def dumps_for_validation(value: Any) -> bytes:
+    """Serialise an already parsed object for Pydantic's JSON validator (strict mode reads dates from JSON text)."""
+    try:
+        return json.dumps(value, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"not representable as JSON: {exc}") from None
+__all__ = ["MAX_DEPTH", "dumps_for_validation", "loads"]
