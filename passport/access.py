@@ -68,9 +68,8 @@ def _keep(nodes: tuple[FieldNode, ...], include: Any) -> KeepTree:
     for node in nodes:
         if node.children:
             sub = _keep(node.children, include)
-            if sub:
-                whole = all(v is True for v in sub.values()) and len(sub) == len(node.children)
-                tree[node.alias] = True if whole else sub
+            if sub:  # a subtree even when everything inside is kept: unknown keys never pass
+                tree[node.alias] = sub
         elif include(node):
             tree[node.alias] = True
     return tree

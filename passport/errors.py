@@ -10,6 +10,7 @@ the tree once to RFC 9457 problem+json and the CLI to one clear line and a non-z
     │   ├── VersionConflict (409, version-conflict)
     │   └── TransitionNotAllowed (409, transition-not-allowed)
     ├── ConversionError (422, conversion-error)
+    ├── VerificationError (422, verification-failed)     carries a reason slug, e.g. key-revoked
     └── ConfigurationError (500, configuration-error)
 """
 
@@ -103,6 +104,21 @@ class ConversionError(PassportError):
     title = "The document cannot be converted"
 
 
+class VerificationError(PassportError):
+    """A signature, key or hash chain did not verify. ``reason`` is a stable slug (see docs/signing.md)."""
+
+    status = 422
+    slug = "verification-failed"
+    title = "Verification failed"
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+
+    def extensions(self) -> dict[str, Any]:
+        return {"reason": self.reason}
+
+
 class ConfigurationError(PassportError):
     status = 500
     slug = "configuration-error"
@@ -121,5 +137,6 @@ __all__ = [
     "Severity",
     "TransitionNotAllowed",
     "UnsupportedMediaType",
+    "VerificationError",
     "VersionConflict",
 ]

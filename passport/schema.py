@@ -71,6 +71,8 @@ def _annotate_groups(schema: dict[str, Any], target: dict[str, Any], nodes: tupl
         if not node.children:
             continue
         site = target["properties"][node.alias]
+        if "x-audience" in site:
+            continue  # a shared definition, annotated where first met (a group's granularity holds inside it)
         site["x-audience"] = sorted(a.value for a in node.audiences())
         granularities = sorted(g.value for g in node.granularities())
         site["x-granularity"] = granularities[0] if len(granularities) == 1 else granularities

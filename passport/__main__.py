@@ -1,0 +1,3 @@
+from passport.cli import main
+
+main()

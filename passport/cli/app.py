@@ -1,0 +1,71 @@
+"""The root typer application: sub-commands are registered by the modules that define them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, NoReturn, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+
+from passport import __version__
+from passport.errors import PassportError
+
+app = typer.Typer(
+    name="passport",
+    help="Issue, sign, store and serve EU battery digital product passports.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print one line on stderr and exit."""
+    err.print(f"error: {message}", markup=False)
+    raise typer.Exit(code)
+
+
+def friendly(command: Callable[P, R]) -> Callable[P, R]:
+    """Turn the product's errors, and I/O errors, into one line and exit 1; never a traceback."""
+
+    @wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except PassportError as exc:
+            fail(exc.detail)
+        except OSError as exc:
+            fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "))
+
+    return run
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        out.print(f"passport {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: bool = typer.Option(
+        False, "--version", callback=version_callback, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """Issue, sign, store and serve EU battery digital product passports."""
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Console-script entry point (``passport``) and ``python -m passport``."""
+    from passport.cli import commands  # noqa: F401  (registers the sub-commands)
+
+    return app(args=argv, prog_name="passport")

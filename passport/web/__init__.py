@@ -1,0 +1,1 @@
+"""The HTTP layer: FastAPI application, dependencies, problem documents, routes and templates."""

@@ -1,0 +1,83 @@
+"""The one mapping of errors to RFC 9457 problem documents (``application/problem+json``). Routes never build
+error bodies: they raise from the PassportError tree, and these handlers answer."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from passport.errors import InvalidInput, PassportError
+from passport.validation import pointer
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("passport.web")
+
+
+def problem_type(slug: str) -> str:
+    """A stable problem type: a relative URI reference, the same on every deployment."""
+    return f"/problems/{slug}"
+
+
+def problem_response(
+    request: Request, status: int, slug: str, title: str, detail: str, extensions: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": problem_type(slug),
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+    }
+    body.update(extensions or {})
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+async def _passport_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, PassportError)
+    if exc.status >= 500:
+        log.error("request failed: %s %s: %s", request.method, request.url.path, type(exc).__name__)
+    return problem_response(request, exc.status, exc.slug, exc.title, exc.detail, exc.extensions())
+
+
+async def _request_validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = [
+        {"pointer": pointer(str(p) for p in error.get("loc", ())), "message": str(error.get("msg", "")),
+         "severity": "error", "code": str(error.get("type", ""))}
+        for error in exc.errors()
+    ]
+    return problem_response(
+        request, 422, "request-invalid", "The request is not valid",
+        problems[0]["message"] if problems else "invalid request", {"problems": problems},
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    slugs = {404: "not-found", 405: "method-not-allowed", 406: "not-acceptable", 413: "payload-too-large"}
+    slug = slugs.get(exc.status_code, "http-error")
+    return problem_response(
+        request, exc.status_code, slug, str(exc.detail), str(exc.detail), headers=dict(exc.headers or {})
+    )
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    # Log the type only: exception text can carry input or secrets.
+    log.error("unexpected error: %s %s: %s", request.method, request.url.path, type(exc).__name__)
+    return problem_response(request, 500, "internal-error", "Internal error", "an unexpected error occurred")
+
+
+def add_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(PassportError, _passport_error)
+    app.add_exception_handler(RequestValidationError, _request_validation)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)
+
+
+__all__ = ["PROBLEM_JSON", "InvalidInput", "add_problem_handlers", "problem_response", "problem_type"]
