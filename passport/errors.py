@@ -5,6 +5,8 @@ the tree once to RFC 9457 problem+json and the CLI to one clear line and a non-z
     ├── InvalidInput (400, invalid-input)
     │   ├── DocumentInvalid (422, document-invalid)        carries the list of problems
     │   └── UnsupportedMediaType (415, unsupported-media-type)
+    ├── Unauthorized (401, unauthorized)
+    ├── Forbidden (403, forbidden)
     ├── NotFound (404, not-found)
     ├── Conflict (409, conflict)
     │   ├── VersionConflict (409, version-conflict)
@@ -62,8 +64,12 @@ class DocumentInvalid(InvalidInput):
 
     def __init__(self, problems: list[Problem], detail: str | None = None) -> None:
         errors = [p for p in problems if p.severity == "error"]
-        super().__init__(detail or f"{len(errors)} problem(s) found; the first: {errors[0].pointer or '/'}: "
-                         f"{errors[0].message}" if errors else "invalid document")
+        summary = (
+            f"{len(errors)} problem(s) found; the first: {errors[0].pointer or '/'}: {errors[0].message}"
+            if errors
+            else "invalid document"
+        )
+        super().__init__(detail or summary)
         self.problems = problems
 
     def extensions(self) -> dict[str, Any]:
@@ -74,6 +80,18 @@ class UnsupportedMediaType(InvalidInput):
     status = 415
     slug = "unsupported-media-type"
     title = "Unsupported media type"
+
+
+class Unauthorized(PassportError):
+    status = 401
+    slug = "unauthorized"
+    title = "Authentication required"
+
+
+class Forbidden(PassportError):
+    status = 403
+    slug = "forbidden"
+    title = "Not allowed"
 
 
 class NotFound(PassportError):
@@ -130,12 +148,14 @@ __all__ = [
     "ConfigurationError",
     "ConversionError",
     "DocumentInvalid",
+    "Forbidden",
     "InvalidInput",
     "NotFound",
     "PassportError",
     "Problem",
     "Severity",
     "TransitionNotAllowed",
+    "Unauthorized",
     "UnsupportedMediaType",
     "VerificationError",
     "VersionConflict",

@@ -269,8 +269,8 @@ def _rte(p: Passport, _: RuleContext) -> Iterator[Finding]:
 
 
 @rule("category-requirements", "error",
-      "Capacity threshold for exhaustion and SOCE only for EV batteries (required there); cycle-life data for "
-      "EV and LMT batteries.")
+      "Capacity threshold for exhaustion only for EV batteries, and required there; state of certified energy only "
+      "for EV batteries; cycle-life data required for EV and LMT batteries.")
 def _category(p: Passport, _: RuleContext) -> Iterator[Finding]:
     category, perf = p.general.battery_category, p.performance
     is_ev = category is BatteryCategory.EV

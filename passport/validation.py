@@ -4,12 +4,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import Draft202012Validator, FormatChecker, validators
 from jsonschema.exceptions import ValidationError as SchemaError
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
@@ -92,9 +93,23 @@ def check(document: bytes | Mapping[str, Any], context: RuleContext | None = Non
 # --- the published JSON Schema ------------------------------------------------------------------------------
 
 
+def _ecma_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[SchemaError]:
+    """``pattern`` with ECMA-262 semantics, as JSON Schema specifies: ``$`` matches only at the very end (Python's
+    ``re`` also lets it match before a final newline, which would accept "09520123456788\n")."""
+    if not isinstance(instance, str):
+        return
+    python_pattern = pattern[:-1] + r"\Z" if pattern.endswith("$") and not pattern.endswith("\\$") else pattern
+    if re.search(python_pattern, instance) is None:
+        yield SchemaError(f"{instance!r} does not match {pattern!r}")
+
+
+_Validator = validators.extend(Draft202012Validator, {"pattern": _ecma_pattern})
+
+
 @cache
-def schema_validator(name: str = "passport") -> Draft202012Validator:
-    return Draft202012Validator(schema_document(name), format_checker=FormatChecker())
+def schema_validator(name: str = "passport") -> Any:
+    """A draft 2020-12 validator of a published schema, with format assertion and ECMA-262 patterns."""
+    return _Validator(schema_document(name), format_checker=FormatChecker())
 
 
 def _schema_message(error: SchemaError) -> str:
@@ -117,9 +132,7 @@ def _schema_message(error: SchemaError) -> str:
         return f"{error.instance!r} does not have the required format"
     if kind == "format":
         return f"{error.instance!r} is not a valid {value}"
-    if kind in ("minItems", "maxItems", "minLength", "maxLength"):
-        return error.message
-    return error.message
+    return str(error.message)
 
 
 def _leaf_errors(error: SchemaError) -> Iterable[SchemaError]:

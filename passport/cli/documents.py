@@ -10,7 +10,6 @@ from typing import Annotated, Any
 import typer
 
 from passport import jsonio
-from passport.batterypass import from_batterypass, to_batterypass
 from passport.cli.app import app, err, fail, friendly, out
 from passport.errors import InvalidInput, Problem
 from passport.validation import full_check
@@ -75,6 +74,8 @@ def convert(
     the passport document. Anything the other model cannot carry exactly is reported on stderr."""
     if (to is None) == (from_ is None) or (to or from_) != "batterypass":
         fail("give exactly one of --to batterypass or --from batterypass", code=2)
+    from passport.batterypass import from_batterypass, to_batterypass
+
     document = jsonio.loads(file.read_bytes())
     if not isinstance(document, dict):
         fail(f"{file}: expected a JSON object")

@@ -68,6 +68,7 @@ def spec(
     unit: str | None = None,
     default: Any = ...,
     alias: str | None = None,
+    schema_extra: dict[str, Any] | None = None,
     **constraints: Any,
 ) -> Any:
     """A leaf field with its audience, granularity, Annex XIII reference and unit.
@@ -81,6 +82,7 @@ def spec(
         extra["x-ec-datapoints"] = list(datapoints)
     if unit is not None:
         extra["x-unit"] = unit
+    extra.update(schema_extra or {})
     if "default_factory" in constraints:
         return Field(description=description, json_schema_extra=extra, alias=alias, **constraints)
     return Field(default, description=description, json_schema_extra=extra, alias=alias, **constraints)

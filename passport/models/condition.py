@@ -23,7 +23,7 @@ from passport.models.enums import BatteryComponent
 LEGIT, ITEM = Audience.LEGITIMATE_INTEREST_ONLY, Granularity.ITEM
 
 
-def _value(description: str, unit: str, annex: str, datapoints: tuple[int, ...], **bounds: float) -> Any:
+def _value(description: str, unit: str, annex: str, datapoints: tuple[int, ...], **bounds: Any) -> Any:
     return spec(LEGIT, ITEM, description, unit=unit, annex=annex, datapoints=datapoints, **bounds)
 
 

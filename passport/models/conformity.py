@@ -24,6 +24,8 @@ class Label(WireModel):
     labeling_meaning: dict[LanguageTag, Text] = spec(
         PUBLIC, MODEL, "Meaning of the label, per language (BCP 47 tag).", annex="1(s)", datapoints=(43,),
         min_length=1, max_length=30,
+        # keys outside the language-tag pattern are refused, as Pydantic refuses them
+        schema_extra={"additionalProperties": False},
     )
 
 

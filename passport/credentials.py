@@ -1,0 +1,161 @@
+"""A passport version as W3C VC 2.0 credentials: one per view, each signed on its own (``eddsa-jcs-2022``) and
+chained to the same view's credential of the previous version by ``previousVersionHash`` (DESIGN §4).
+
+Chain verification raises :class:`~passport.errors.VerificationError` with one of the reasons
+``versions-reordered``, ``version-missing``, ``previous-hash-mismatch``, ``malformed``, besides the proof reasons of
+:mod:`passport.signing`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from passport.access import VIEW_ORDER, View, project
+from passport.canonical import canonicalize, digest
+from passport.errors import VerificationError
+from passport.signing import KeyResolver, PublicKeyInfo, Signer, add_proof, verify_proof
+from passport.urls import Urls
+
+VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
+CREDENTIAL_TYPE = "BatteryPassportCredential"
+SUBJECT_TYPE = "BatteryPassport"
+
+
+@dataclass(frozen=True)
+class VersionSubject:
+    """What identifies one version of one passport, the same in every view's credential."""
+
+    passport_id: str  # bare UUID
+    version: int
+    gtin: str
+    serial: str
+    issuer: str  # did:web of the responsible economic operator
+    valid_from: str  # RFC 3339, also the proof's creation time
+
+
+@dataclass(frozen=True)
+class SignedVersion:
+    credentials: dict[str, bytes]  # view -> canonical bytes of the signed credential, as stored and served
+    full_hash: str  # hash of the full view's unsigned credential: identifies the version
+
+
+def unsigned(credential: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in credential.items() if key != "proof"}
+
+
+def credential_hash(credential: Mapping[str, Any]) -> str:
+    """``sha256:<hex>`` of the JCS bytes of a credential without its proof: what the next version points to."""
+    return digest(unsigned(credential))
+
+
+def build_credential(
+    urls: Urls, subject: VersionSubject, view: View, passport_view: Mapping[str, Any], previous_hash: str | None
+) -> dict[str, Any]:
+    credential_subject: dict[str, Any] = {
+        "id": urls.digital_link(subject.gtin, subject.serial),
+        "type": SUBJECT_TYPE,
+        "passportId": f"urn:uuid:{subject.passport_id}",
+        "version": subject.version,
+        "view": view.value,
+    }
+    if previous_hash is not None:
+        credential_subject["previousVersionHash"] = previous_hash
+    credential_subject["passport"] = dict(passport_view)
+    return {
+        "@context": [VC_CONTEXT, urls.context()],
+        "id": urls.credential_id(subject.passport_id, subject.version, view.value),
+        "type": ["VerifiableCredential", CREDENTIAL_TYPE],
+        "issuer": subject.issuer,
+        "validFrom": subject.valid_from,
+        "credentialSubject": credential_subject,
+    }
+
+
+def sign_version(
+    urls: Urls,
+    signer: Signer,
+    subject: VersionSubject,
+    document: Mapping[str, Any],
+    previous: Mapping[str, bytes] | None,
+) -> SignedVersion:
+    """Sign every view of ``document`` (full wire form). ``previous``: the stored credentials of version N-1."""
+    credentials: dict[str, bytes] = {}
+    full_hash = ""
+    for view in VIEW_ORDER:
+        previous_hash = credential_hash(_load(previous[view.value])) if previous else None
+        credential = build_credential(urls, subject, view, project(document, view), previous_hash)
+        if view is View.FULL:
+            full_hash = digest(credential)
+        credentials[view.value] = canonicalize(add_proof(credential, signer, subject.valid_from))
+    return SignedVersion(credentials, full_hash)
+
+
+def _load(data: bytes) -> dict[str, Any]:
+    return json.loads(data)  # type: ignore[no-any-return]
+
+
+def verify_credential(credential: Mapping[str, Any], resolve: KeyResolver) -> PublicKeyInfo:
+    """The proof verifies, with a key of the credential's issuer."""
+    issuer = credential.get("issuer")
+    issuer_id = issuer.get("id") if isinstance(issuer, Mapping) else issuer
+    if not isinstance(issuer_id, str):
+        raise VerificationError("malformed", "the credential names no issuer")
+    return verify_proof(credential, resolve, issuer=issuer_id)
+
+
+def subject_of(credential: Mapping[str, Any]) -> Mapping[str, Any]:
+    subject = credential.get("credentialSubject")
+    if not isinstance(subject, Mapping) or not isinstance(subject.get("version"), int):
+        raise VerificationError("malformed", "the credential has no battery passport subject")
+    return subject
+
+
+def check_successor(previous: Mapping[str, Any] | None, credential: Mapping[str, Any]) -> None:
+    """``credential`` may follow ``previous`` (None: it must be version 1) in one view's chain: the next version
+    number, the same passport and view, and ``previousVersionHash`` naming ``previous``."""
+    subject = subject_of(credential)
+    version, label = subject["version"], f"{subject.get('passportId')} view {subject.get('view')}"
+    before = subject_of(previous)["version"] if previous is not None else 0
+    if previous is not None and version <= before:
+        raise VerificationError("versions-reordered", f"{label}: version {version} follows version {before}")
+    if version != before + 1:
+        raise VerificationError("version-missing", f"{label}: version {before + 1} is missing before {version}")
+    claimed = subject.get("previousVersionHash")
+    if previous is None:
+        if claimed is not None:
+            raise VerificationError("malformed", f"{label}: version 1 cannot point to a previous version")
+        return
+    earlier = subject_of(previous)
+    if (earlier.get("passportId"), earlier.get("view")) != (subject.get("passportId"), subject.get("view")):
+        raise VerificationError("malformed", f"{label}: a chain mixes passports or views")
+    if claimed != credential_hash(previous):
+        raise VerificationError(
+            "previous-hash-mismatch", f"{label} version {version}: previousVersionHash does not match version {before}"
+        )
+
+
+def verify_chain(credentials: Sequence[Mapping[str, Any]], resolve: KeyResolver) -> None:
+    """One view's credentials of one passport, in the order given: every proof verifies, the versions run 1, 2, 3
+    … without gap or reordering, and each points to the hash of the one before."""
+    previous: Mapping[str, Any] | None = None
+    for credential in credentials:
+        verify_credential(credential, resolve)
+        check_successor(previous, credential)
+        previous = credential
+
+
+__all__ = [
+    "CREDENTIAL_TYPE",
+    "SignedVersion",
+    "VersionSubject",
+    "build_credential",
+    "check_successor",
+    "credential_hash",
+    "sign_version",
+    "subject_of",
+    "unsigned",
+    "verify_chain",
+    "verify_credential",
+]

@@ -1,0 +1,75 @@
+"""The file keystore: one directory per organisation under ``keys/``, one PKCS#8 PEM file per key (mode 0600),
+encrypted with the configured passphrase when there is one (always in production). Key material never leaves this
+module except as a :class:`~passport.signing.Ed25519Signer`, whose ``repr`` shows no secret."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import (
+    BestAvailableEncryption,
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    load_pem_private_key,
+)
+
+from passport.errors import ConfigurationError, NotFound
+from passport.signing import Ed25519Signer, raw_public_key
+
+_SAFE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+
+
+class FileKeystore:
+    """Private keys on disk. ``passphrase`` None stores them unencrypted (development only)."""
+
+    def __init__(self, root: Path, passphrase: bytes | None) -> None:
+        self.root = root
+        self._passphrase = passphrase
+
+    def __repr__(self) -> str:
+        return f"FileKeystore({str(self.root)!r}, encrypted={self._passphrase is not None})"
+
+    def path(self, organisation: str, key_id: str) -> Path:
+        if not _SAFE.match(organisation) or not _SAFE.match(key_id):
+            raise NotFound(f"no key {key_id!r} of {organisation!r}")
+        return self.root / organisation / f"{key_id}.pem"
+
+    def generate(self, organisation: str, key_id: str) -> bytes:
+        """Create and store a new key; return its raw public key."""
+        key = Ed25519PrivateKey.generate()
+        encryption = BestAvailableEncryption(self._passphrase) if self._passphrase else NoEncryption()
+        pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, encryption)
+        path = self.path(organisation, key_id)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # O_EXCL: never overwrite a key; 0600 from the first byte, not chmod afterwards.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(pem)
+        return raw_public_key(key.public_key())
+
+    def signer(self, organisation: str, key_id: str, verification_method: str) -> Ed25519Signer:
+        path = self.path(organisation, key_id)
+        try:
+            pem = path.read_bytes()
+        except FileNotFoundError:
+            raise NotFound(f"private key {key_id!r} of {organisation!r} is not in {self.root}") from None
+        try:
+            key = load_pem_private_key(pem, password=self._passphrase)
+        except (TypeError, ValueError):
+            # Never echo the library message: it may quote key material or the passphrase's absence in detail.
+            raise ConfigurationError(
+                f"cannot open private key {key_id!r} of {organisation!r}: wrong or missing PASSPORT_KEY_PASSPHRASE"
+            ) from None
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ConfigurationError(f"key {key_id!r} of {organisation!r} is not an Ed25519 key")
+        return Ed25519Signer(verification_method, key)
+
+    def has(self, organisation: str, key_id: str) -> bool:
+        return self.path(organisation, key_id).is_file()
+
+
+__all__ = ["FileKeystore"]

@@ -1,0 +1,1 @@
+"""The service layer: the only place combining validation, signing, credentials and storage."""

@@ -1,0 +1,73 @@
+"""What the store holds, as plain immutable records (no SQLAlchemy types leak out of the storage package)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+CREDENTIAL_VIEWS: tuple[str, ...] = ("public", "legitimate_interest", "authority", "full")
+
+
+@dataclass(frozen=True)
+class Organisation:
+    slug: str
+    name: str
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class KeyRecord:
+    """A signing key's public half and life: created, retired (rotation), revoked (compromise)."""
+
+    organisation: str
+    key_id: str
+    public_key_multibase: str
+    created_at: dt.datetime
+    retired_at: dt.datetime | None = None
+    revoked_at: dt.datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.retired_at is None and self.revoked_at is None
+
+
+@dataclass(frozen=True)
+class PassportRecord:
+    """The current state of a passport, maintained from its newest version for lookup and search."""
+
+    passport_id: str  # bare UUID
+    gtin: str
+    serial: str
+    organisation: str  # slug of the responsible economic operator
+    current_version: int
+    category: str
+    chemistry: str
+    status: str
+    ceased: bool
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class VersionRecord:
+    """One signed version: the exact bytes of each view's credential."""
+
+    passport_id: str
+    version: int
+    created_at: dt.datetime
+    full_hash: str
+    signed_by: str
+    credentials: Mapping[str, bytes]
+    warnings: tuple[Mapping[str, Any], ...] = field(default=())
+
+    def credential(self, view: str) -> bytes:
+        return self.credentials[view]
+
+    def credential_json(self, view: str) -> dict[str, Any]:
+        return json.loads(self.credentials[view])  # type: ignore[no-any-return]
+
+
+__all__ = ["CREDENTIAL_VIEWS", "KeyRecord", "Organisation", "PassportRecord", "VersionRecord"]

@@ -1,0 +1,274 @@
+"""The SQL store (SQLAlchemy Core 2.x): SQLite (file, WAL) by default, PostgreSQL (psycopg 3) in production."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Engine, RowMapping, create_engine, event, func, insert, select, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
+
+from passport.errors import Conflict, NotFound, VersionConflict
+from passport.storage import migrate
+from passport.storage.records import CREDENTIAL_VIEWS, KeyRecord, Organisation, PassportRecord, VersionRecord
+from passport.storage.tables import organisations, passport_versions, passports, signing_keys
+
+_MIGRATION_LOCK = 7_270_771  # PostgreSQL advisory lock: one worker migrates, the others wait
+
+
+def normalise_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL whatever driver the URL names (or none)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    url = normalise_url(url)
+    if make_url(url).get_backend_name() == "sqlite":
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+class SqlStore:
+    """One ``Store`` for both engines; queries are written once against passport/storage/tables.py."""
+
+    def __init__(self, url: str, *, migrate: bool = True) -> None:
+        self.engine = make_engine(url)
+        self.dialect = self.engine.dialect.name
+        if migrate:
+            self.migrate()
+
+    def migrate(self) -> None:
+        with self.engine.begin() as connection:
+            if self.dialect == "postgresql":
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
+            migrate.upgrade(connection)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- organisations and keys ---------------------------------------------------------------------------
+
+    def create_organisation(self, organisation: Organisation) -> Organisation:
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(insert(organisations).values(
+                    slug=organisation.slug, name=organisation.name, created_at=organisation.created_at))
+        except IntegrityError:
+            raise Conflict(f"organisation {organisation.slug!r} already exists") from None
+        return organisation
+
+    def get_organisation(self, slug: str) -> Organisation:
+        with self.engine.connect() as connection:
+            row = connection.execute(select(organisations).where(organisations.c.slug == slug)).mappings().first()
+        if row is None:
+            raise NotFound(f"no organisation {slug!r}")
+        return Organisation(row["slug"], row["name"], row["created_at"])
+
+    def list_organisations(self) -> list[Organisation]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(organisations).order_by(organisations.c.slug)).mappings()
+            return [Organisation(r["slug"], r["name"], r["created_at"]) for r in rows]
+
+    def _organisation_id(self, connection: Connection, slug: str) -> int:
+        found = connection.execute(select(organisations.c.id).where(organisations.c.slug == slug)).scalar()
+        if found is None:
+            raise NotFound(f"no organisation {slug!r}")
+        return int(found)
+
+    def add_key(self, key: KeyRecord) -> None:
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(insert(signing_keys).values(
+                    organisation_id=self._organisation_id(connection, key.organisation), key_id=key.key_id,
+                    public_key_multibase=key.public_key_multibase, created_at=key.created_at,
+                    retired_at=key.retired_at, revoked_at=key.revoked_at))
+        except IntegrityError:
+            raise Conflict(f"key {key.key_id!r} of {key.organisation!r} already exists") from None
+
+    def list_keys(self, organisation: str | None = None) -> list[KeyRecord]:
+        query = select(signing_keys, organisations.c.slug).join(organisations)
+        if organisation is not None:
+            query = query.where(organisations.c.slug == organisation)
+        with self.engine.connect() as connection:
+            rows = connection.execute(query.order_by(organisations.c.slug, signing_keys.c.id)).mappings()
+            return [_key(row) for row in rows]
+
+    def _set_key_time(self, organisation: str, key_id: str, column: str, at: dt.datetime) -> None:
+        with self.engine.begin() as connection:
+            org_id = self._organisation_id(connection, organisation)
+            result = connection.execute(
+                update(signing_keys)
+                .where(signing_keys.c.organisation_id == org_id, signing_keys.c.key_id == key_id)
+                .values({column: at})
+            )
+            if result.rowcount != 1:
+                raise NotFound(f"no key {key_id!r} of {organisation!r}")
+
+    def retire_key(self, organisation: str, key_id: str, at: dt.datetime) -> None:
+        self._set_key_time(organisation, key_id, "retired_at", at)
+
+    def revoke_key(self, organisation: str, key_id: str, at: dt.datetime) -> None:
+        self._set_key_time(organisation, key_id, "revoked_at", at)
+
+    # --- passports and versions ---------------------------------------------------------------------------
+
+    def add_version(self, passport: PassportRecord, version: VersionRecord, expected_previous: int | None) -> None:
+        self.add_versions([(passport, version, expected_previous)])
+
+    def add_versions(self, items: Sequence[tuple[PassportRecord, VersionRecord, int | None]]) -> None:
+        """Several appends in one transaction (bulk import, restore): all of them or none."""
+        current: tuple[PassportRecord, int | None] | None = None
+        try:
+            with self.engine.begin() as connection:
+                organisation_ids: dict[str, int] = {}
+                for passport, version, expected_previous in items:
+                    current = (passport, expected_previous)
+                    if passport.organisation not in organisation_ids:
+                        organisation_ids[passport.organisation] = self._organisation_id(
+                            connection, passport.organisation)
+                    self._append(connection, passport, version, expected_previous,
+                                 organisation_ids[passport.organisation])
+        except IntegrityError:
+            assert current is not None
+            raise self._explain_integrity_error(*current) from None
+
+    def _append(
+        self, connection: Connection, passport: PassportRecord, version: VersionRecord,
+        expected_previous: int | None, organisation_id: int,
+    ) -> None:
+        values = _passport_values(passport, organisation_id)
+        if expected_previous is None:
+            connection.execute(insert(passports).values(id=passport.passport_id, **values))
+        else:
+            moved = connection.execute(
+                update(passports)
+                .where(passports.c.id == passport.passport_id, passports.c.current_version == expected_previous)
+                .values(**values)
+            )
+            if moved.rowcount != 1:
+                raise VersionConflict(f"passport {passport.passport_id} is no longer at version {expected_previous}")
+        connection.execute(insert(passport_versions).values(**_version_values(version)))
+
+    def _explain_integrity_error(self, passport: PassportRecord, expected_previous: int | None) -> Conflict:
+        with self.engine.connect() as connection:
+            same_id = connection.execute(
+                select(passports.c.id).where(passports.c.id == passport.passport_id)).scalar()
+        if same_id is not None and expected_previous is None:
+            return VersionConflict(f"passport {passport.passport_id} already exists")
+        if same_id is not None:
+            return VersionConflict(f"passport {passport.passport_id} changed concurrently")
+        return Conflict(f"a passport for GTIN {passport.gtin} serial {passport.serial} already exists")
+
+    def get_passport(self, passport_id: str) -> PassportRecord:
+        return self._one_passport(passports.c.id == passport_id, f"no passport {passport_id}")
+
+    def find_passport(self, gtin: str, serial: str) -> PassportRecord:
+        return self._one_passport(
+            (passports.c.gtin == gtin) & (passports.c.serial == serial),
+            f"no passport for GTIN {gtin} serial {serial}",
+        )
+
+    def _one_passport(self, condition: Any, missing: str) -> PassportRecord:
+        query = select(passports, organisations.c.slug).join(organisations).where(condition)
+        with self.engine.connect() as connection:
+            row = connection.execute(query).mappings().first()
+        if row is None:
+            raise NotFound(missing)
+        return _passport(row)
+
+    def get_version(self, passport_id: str, version: int | None = None) -> VersionRecord:
+        query = select(passport_versions).where(passport_versions.c.passport_id == passport_id)
+        if version is None:
+            current = select(passports.c.current_version).where(passports.c.id == passport_id).scalar_subquery()
+            query = query.where(passport_versions.c.version == current)
+        else:
+            query = query.where(passport_versions.c.version == version)
+        with self.engine.connect() as connection:
+            row = connection.execute(query).mappings().first()
+        if row is None:
+            raise NotFound(f"no version {version} of passport {passport_id}" if version else
+                           f"no passport {passport_id}")
+        return _version(row)
+
+    def list_versions(self, passport_id: str) -> list[VersionRecord]:
+        query = (select(passport_versions).where(passport_versions.c.passport_id == passport_id)
+                 .order_by(passport_versions.c.version))
+        with self.engine.connect() as connection:
+            rows = [_version(row) for row in connection.execute(query).mappings()]
+        if not rows:
+            raise NotFound(f"no passport {passport_id}")
+        return rows
+
+    def iter_versions(self) -> Iterator[VersionRecord]:
+        query = select(passport_versions).order_by(passport_versions.c.passport_id, passport_versions.c.version)
+        with self.engine.connect() as connection:
+            for row in connection.execution_options(yield_per=500).execute(query).mappings():
+                yield _version(row)
+
+    def count_passports(self) -> int:
+        with self.engine.connect() as connection:
+            return int(connection.execute(select(func.count()).select_from(passports)).scalar_one())
+
+    def is_empty(self) -> bool:
+        with self.engine.connect() as connection:
+            return (connection.execute(select(organisations.c.id).limit(1)).first() is None
+                    and connection.execute(select(passports.c.id).limit(1)).first() is None)
+
+
+def _key(row: RowMapping) -> KeyRecord:
+    return KeyRecord(row["slug"], row["key_id"], row["public_key_multibase"], row["created_at"],
+                     row["retired_at"], row["revoked_at"])
+
+
+def _passport_values(passport: PassportRecord, organisation_id: int) -> dict[str, Any]:
+    return {
+        "gtin": passport.gtin, "serial": passport.serial, "organisation_id": organisation_id,
+        "current_version": passport.current_version, "category": passport.category,
+        "chemistry": passport.chemistry, "status": passport.status, "ceased": passport.ceased,
+        "created_at": passport.created_at, "updated_at": passport.updated_at,
+    }
+
+
+def _passport(row: RowMapping) -> PassportRecord:
+    return PassportRecord(
+        row["id"], row["gtin"], row["serial"], row["slug"], row["current_version"], row["category"],
+        row["chemistry"], row["status"], bool(row["ceased"]), row["created_at"], row["updated_at"])
+
+
+def _version_values(version: VersionRecord) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "passport_id": version.passport_id, "version": version.version, "created_at": version.created_at,
+        "full_hash": version.full_hash, "signed_by": version.signed_by,
+        "warnings": json.dumps(list(version.warnings), separators=(",", ":")),
+    }
+    values.update({f"credential_{view}": version.credentials[view] for view in CREDENTIAL_VIEWS})
+    return values
+
+
+def _version(row: Mapping[str, Any]) -> VersionRecord:
+    return VersionRecord(
+        passport_id=row["passport_id"], version=row["version"], created_at=row["created_at"],
+        full_hash=row["full_hash"], signed_by=row["signed_by"],
+        credentials={view: bytes(row[f"credential_{view}"]) for view in CREDENTIAL_VIEWS},
+        warnings=tuple(json.loads(row["warnings"])),
+    )
+
+
+__all__ = ["SqlStore", "make_engine", "normalise_url"]
