@@ -83,7 +83,8 @@ def _write(value: Any, out: list[str]) -> None:
         out.append(_float(value))
     elif isinstance(value, Mapping):
         _object(value, out)
-    elif isinstance(value, Sequence):
+    elif isinstance(value, Sequence) and not isinstance(value, bytes | bytearray):
+        # bytes are Sequences of ints too: refused (below) rather than silently written as a number array.
         out.append("[")
         for i, item in enumerate(value):
             if i:
@@ -94,12 +95,21 @@ def _write(value: Any, out: list[str]) -> None:
         raise InvalidInput(f"{type(value).__name__} is not a JSON value")
 
 
+def _utf16_key(key: Any) -> bytes:
+    # Checked here, before sorting: a non-string name used to fail with AttributeError, and a name with a lone
+    # surrogate with UnicodeEncodeError, instead of the InvalidInput that every other refused value raises.
+    if not isinstance(key, str):
+        raise InvalidInput("object member names must be strings")
+    try:
+        return key.encode("utf-16-be")
+    except UnicodeEncodeError:
+        raise InvalidInput("lone surrogate in a member name: not valid Unicode (RFC 8785)") from None
+
+
 def _object(value: Mapping[str, Any], out: list[str]) -> None:
     out.append("{")
-    keys = sorted(value, key=lambda key: key.encode("utf-16-be"))
+    keys = sorted(value, key=_utf16_key)
     for i, key in enumerate(keys):
-        if not isinstance(key, str):
-            raise InvalidInput("object member names must be strings")
         if i:
             out.append(",")
         out.append(_string(key))

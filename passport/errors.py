@@ -4,10 +4,14 @@ the tree once to RFC 9457 problem+json and the CLI to one clear line and a non-z
     PassportError (500, internal-error)
     ├── InvalidInput (400, invalid-input)
     │   ├── DocumentInvalid (422, document-invalid)        carries the list of problems
-    │   └── UnsupportedMediaType (415, unsupported-media-type)
+    │   ├── UnsupportedMediaType (415, unsupported-media-type)
+    │   └── PayloadTooLarge (413, payload-too-large)
     ├── Unauthorized (401, unauthorized)
     ├── Forbidden (403, forbidden)
     ├── NotFound (404, not-found)
+    ├── Gone (410, gone)
+    ├── PreconditionRequired (428, precondition-required)
+    ├── PreconditionFailed (412, precondition-failed)
     ├── Conflict (409, conflict)
     │   ├── VersionConflict (409, version-conflict)
     │   └── TransitionNotAllowed (409, transition-not-allowed)
@@ -50,6 +54,10 @@ class PassportError(Exception):
         """Extra members of the problem document."""
         return {}
 
+    def headers(self) -> dict[str, str]:
+        """Extra HTTP headers of the error response."""
+        return {}
+
 
 class InvalidInput(PassportError):
     status = 400
@@ -87,6 +95,9 @@ class Unauthorized(PassportError):
     slug = "unauthorized"
     title = "Authentication required"
 
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": 'Bearer realm="passport"'}
+
 
 class Forbidden(PassportError):
     status = 403
@@ -104,6 +115,30 @@ class Conflict(PassportError):
     status = 409
     slug = "conflict"
     title = "Conflict"
+
+
+class PreconditionRequired(PassportError):
+    status = 428
+    slug = "precondition-required"
+    title = "If-Match is required"
+
+
+class PreconditionFailed(PassportError):
+    status = 412
+    slug = "precondition-failed"
+    title = "The passport has changed since the version you read"
+
+
+class Gone(PassportError):
+    status = 410
+    slug = "gone"
+    title = "This passport has ceased"
+
+
+class PayloadTooLarge(InvalidInput):
+    status = 413
+    slug = "payload-too-large"
+    title = "The request body is too large"
 
 
 class VersionConflict(Conflict):
@@ -144,11 +179,15 @@ class ConfigurationError(PassportError):
 
 
 __all__ = [
-    "Conflict",
     "ConfigurationError",
+    "Conflict",
     "ConversionError",
     "DocumentInvalid",
     "Forbidden",
+    "Gone",
+    "PayloadTooLarge",
+    "PreconditionFailed",
+    "PreconditionRequired",
     "InvalidInput",
     "NotFound",
     "PassportError",

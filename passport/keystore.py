@@ -44,7 +44,10 @@ class FileKeystore:
         encryption = BestAvailableEncryption(self._passphrase) if self._passphrase else NoEncryption()
         pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, encryption)
         path = self.path(organisation, key_id)
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # 0700 for the keystore root too: with parents=True, mkdir gave the directories it created on the way the
+        # default mode (0755 under the usual umask), so only the organisation's directory was private.
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path.parent.mkdir(exist_ok=True, mode=0o700)
         # O_EXCL: never overwrite a key; 0600 from the first byte, not chmod afterwards.
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "wb") as handle:

@@ -106,10 +106,15 @@ def _ecma_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> I
 _Validator = validators.extend(Draft202012Validator, {"pattern": _ecma_pattern})
 
 
+def ecma_validator(schema: Mapping[str, Any]) -> Any:
+    """A draft 2020-12 validator with format assertion and ECMA-262 patterns (also for propertyNames)."""
+    return _Validator(schema, format_checker=FormatChecker())
+
+
 @cache
 def schema_validator(name: str = "passport") -> Any:
-    """A draft 2020-12 validator of a published schema, with format assertion and ECMA-262 patterns."""
-    return _Validator(schema_document(name), format_checker=FormatChecker())
+    """The validator of a published schema."""
+    return ecma_validator(schema_document(name))
 
 
 def _schema_message(error: SchemaError) -> str:
@@ -175,6 +180,7 @@ def errors_only(problems: Sequence[Problem]) -> list[Problem]:
 __all__ = [
     "Checked",
     "check",
+    "ecma_validator",
     "errors_only",
     "full_check",
     "model_problems",

@@ -53,3 +53,92 @@ def example(_examples: dict[str, dict[str, Any]]) -> Callable[[str], dict[str, A
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+# --- storage and service fixtures ---------------------------------------------------------------------------
+
+import datetime as dt  # noqa: E402
+import uuid  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from passport.config import Settings  # noqa: E402
+from passport.service.context import ServiceContext, open_context  # noqa: E402
+from passport.storage.sql import normalise_url  # noqa: E402
+
+
+def postgres_url() -> str | None:
+    url = os.environ.get("PASSPORT_TEST_POSTGRES_URL")
+    if not url:
+        if os.environ.get("PASSPORT_REQUIRE_POSTGRES") == "1":
+            pytest.fail("PASSPORT_REQUIRE_POSTGRES=1 but PASSPORT_TEST_POSTGRES_URL is not set")
+        pytest.skip("PostgreSQL not configured: set PASSPORT_TEST_POSTGRES_URL to run this test on PostgreSQL")
+    return url
+
+
+@pytest.fixture
+def postgres_schema_url() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards: tests never share tables."""
+    base = postgres_url()
+    assert base is not None
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(normalise_url(base))
+    with admin.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    separator = "&" if "?" in base else "?"
+    try:
+        yield f"{base}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Every storage test runs on both engines (PostgreSQL is mandatory in CI)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'passport.db'}"
+    url: str = request.getfixturevalue("postgres_schema_url")
+    return url
+
+
+class FakeClock:
+    """A clock tests can move: ``clock.advance(seconds=…)``."""
+
+    def __init__(self, start: dt.datetime | None = None) -> None:
+        self.now = start or dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.UTC)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> dt.datetime:
+        self.now += dt.timedelta(**delta)
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def context_factory(tmp_path: Path, clock: FakeClock) -> Iterator[Callable[..., ServiceContext]]:
+    """Factory: a service context on a given database URL (default: a fresh SQLite file), keys in tmp_path."""
+    opened: list[ServiceContext] = []
+
+    def make(database: str | None = None, **overrides: Any) -> ServiceContext:
+        settings = Settings(
+            database_url=database or f"sqlite:///{tmp_path / f'db{len(opened)}.db'}",
+            keys_dir=tmp_path / "keys",
+            public_base_url=overrides.pop("public_base_url", "http://testserver"),
+            **overrides,
+        )
+        context = open_context(settings, clock=clock)
+        opened.append(context)
+        return context
+
+    yield make
+    for context in opened:
+        context.close()

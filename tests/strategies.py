@@ -83,6 +83,11 @@ def _pointer(path: JsonPath) -> str:
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path) or "/"
 
 
+def _location(where: JsonPath) -> str:
+    """A schema location ``("#", "$defs", "Label")`` as ``#/$defs/Label``."""
+    return "#" + _pointer(where[1:]).rstrip("/") if where[:1] == ("#",) else _pointer(where)
+
+
 # --- the schema walker -----------------------------------------------------------------------------------
 
 
@@ -109,11 +114,11 @@ class _Walker:
     def _def_name(self, ref: Any, where: JsonPath) -> str:
         if not isinstance(ref, str) or not ref.startswith("#/$defs/") or ref.count("/") != 2:
             raise UnsupportedSchemaError(
-                f"{_pointer(where)}: only local '#/$defs/<name>' references are supported, not {ref!r}"
+                f"{_location(where)}: only local '#/$defs/<name>' references are supported, not {ref!r}"
             )
         name = ref.rsplit("/", 1)[1]
         if name not in self.defs:
-            raise UnsupportedSchemaError(f"{_pointer(where)}: {ref!r} points at no definition")
+            raise UnsupportedSchemaError(f"{_location(where)}: {ref!r} points at no definition")
         return name
 
     def resolve(self, node: Schema, where: JsonPath = ("#",)) -> Schema:
@@ -123,7 +128,7 @@ class _Walker:
             self._check(node, frozenset({"$ref"}), where)
             name = self._def_name(node["$ref"], where)
             if name in seen:
-                raise UnsupportedSchemaError(f"{_pointer(where)}: circular $ref chain through {name!r}")
+                raise UnsupportedSchemaError(f"{_location(where)}: circular $ref chain through {name!r}")
             seen.add(name)
             node = self.defs[name]
             where = ("#", "$defs", name)
@@ -138,17 +143,17 @@ class _Walker:
         branches = node["anyOf"]
         if not isinstance(branches, list) or len(branches) != 2:
             raise UnsupportedSchemaError(
-                f"{_pointer(where)}: anyOf is only understood as [schema, {{'type': 'null'}}]"
+                f"{_location(where)}: anyOf is only understood as [schema, {{'type': 'null'}}]"
             )
         nulls = [b for b in branches if dict(b) == {"type": "null"}]
         others = [b for b in branches if dict(b) != {"type": "null"}]
         if len(nulls) != 1 or len(others) != 1:
             raise UnsupportedSchemaError(
-                f"{_pointer(where)}: anyOf is only understood as [schema, {{'type': 'null'}}]"
+                f"{_location(where)}: anyOf is only understood as [schema, {{'type': 'null'}}]"
             )
         inner = self.resolve(others[0], (*where, "anyOf"))
         if "anyOf" in inner:
-            raise UnsupportedSchemaError(f"{_pointer(where)}: nested anyOf")
+            raise UnsupportedSchemaError(f"{_location(where)}: nested anyOf")
         return inner, True
 
     @staticmethod
@@ -158,7 +163,7 @@ class _Walker:
         )
         if unknown:
             raise UnsupportedSchemaError(
-                f"{_pointer(where)}: keyword(s) {unknown} not understood by tests/strategies.py"
+                f"{_location(where)}: keyword(s) {unknown} not understood by tests/strategies.py"
             )
 
     def kind(self, node: Schema, where: JsonPath) -> str:
@@ -166,7 +171,7 @@ class _Walker:
         kind = node.get("type")
         if not isinstance(kind, str) or kind not in _KEYWORDS:
             raise UnsupportedSchemaError(
-                f"{_pointer(where)}: 'type' must be one of {sorted(_KEYWORDS)}, not {kind!r}"
+                f"{_location(where)}: 'type' must be one of {sorted(_KEYWORDS)}, not {kind!r}"
             )
         if "enum" in node:
             self._check(node, frozenset({"type", "enum"}), where)
@@ -178,7 +183,7 @@ class _Walker:
                 or not all(_PYTHON_TYPES[kind](m) for m in members)
             ):
                 raise UnsupportedSchemaError(
-                    f"{_pointer(where)}: enum must be a non-empty list of {kind} values"
+                    f"{_location(where)}: enum must be a non-empty list of {kind} values"
                 )
         else:
             self._check(node, _KEYWORDS[kind], where)
@@ -195,12 +200,12 @@ class _Walker:
     def strategy(self, node: Schema, where: JsonPath, *, root: bool = False) -> st.SearchStrategy[Any]:
         if not isinstance(node, Mapping):
             raise UnsupportedSchemaError(
-                f"{_pointer(where)}: a schema must be an object (boolean schemas unsupported)"
+                f"{_location(where)}: a schema must be an object (boolean schemas unsupported)"
             )
         if root:
             node = {k: v for k, v in node.items() if k not in _ROOT_ONLY}
         elif "$defs" in node:
-            raise UnsupportedSchemaError(f"{_pointer(where)}: $defs is only understood at the root")
+            raise UnsupportedSchemaError(f"{_location(where)}: $defs is only understood at the root")
         if "$ref" in node:
             self._check(node, frozenset({"$ref"}), where)
             return self._ref_strategy(self._def_name(node["$ref"], where))
@@ -225,7 +230,7 @@ class _Walker:
         low = -int(NUMBER_LIMIT) if low is None else low
         high = int(NUMBER_LIMIT) if high is None else high
         if low > high:
-            raise UnsupportedSchemaError(f"{_pointer(where)}: no integer satisfies the bounds")
+            raise UnsupportedSchemaError(f"{_location(where)}: no integer satisfies the bounds")
         return st.integers(low, high)
 
     def _number(self, node: Schema, where: JsonPath) -> st.SearchStrategy[Any]:
@@ -241,7 +246,7 @@ class _Walker:
             else (NUMBER_LIMIT, True)
         )
         if low > high or (low == high and (low_open or high_open)):
-            raise UnsupportedSchemaError(f"{_pointer(where)}: no number satisfies the bounds")
+            raise UnsupportedSchemaError(f"{_location(where)}: no number satisfies the bounds")
         floats = st.floats(
             min_value=low,
             max_value=high,
@@ -264,21 +269,21 @@ class _Walker:
         pattern: str | None = node.get("pattern")
         fmt: str | None = node.get("format")
         if max_len is not None and max_len < min_len:
-            raise UnsupportedSchemaError(f"{_pointer(where)}: maxLength < minLength")
+            raise UnsupportedSchemaError(f"{_location(where)}: maxLength < minLength")
 
         def fits(text: str) -> bool:
             return min_len <= len(text) and (max_len is None or len(text) <= max_len)
 
         if fmt is not None:
             if fmt not in _FORMATS:
-                raise UnsupportedSchemaError(f"{_pointer(where)}: format {fmt!r} is not understood")
+                raise UnsupportedSchemaError(f"{_location(where)}: format {fmt!r} is not understood")
             base = calendar_dates() if fmt == "date" else timestamps()
 
             def checked(text: str) -> str:
                 # The format strategies must satisfy the node's other keywords; fail loudly if it changed.
                 if (pattern is not None and re.search(pattern, text) is None) or not fits(text):
                     raise UnsupportedSchemaError(
-                        f"{_pointer(where)}: generated {fmt} {text!r} violates the pattern "
+                        f"{_location(where)}: generated {fmt} {text!r} violates the pattern "
                         f"or length of the schema; update tests/strategies.py"
                     )
                 return text
@@ -288,7 +293,7 @@ class _Walker:
             try:
                 compiled = re.compile(pattern)
             except re.error as exc:
-                raise UnsupportedSchemaError(f"{_pointer(where)}: pattern {pattern!r}: {exc}") from None
+                raise UnsupportedSchemaError(f"{_location(where)}: pattern {pattern!r}: {exc}") from None
             return st.from_regex(compiled, fullmatch=True).filter(fits)
         short = st.text(min_size=min_len, max_size=max(min_len, min(MAX_TEXT, max_len or MAX_TEXT)))
         if max_len is None or max_len <= MAX_TEXT:
@@ -299,7 +304,7 @@ class _Walker:
 
     def _array(self, node: Schema, where: JsonPath) -> st.SearchStrategy[Any]:
         if "items" not in node:
-            raise UnsupportedSchemaError(f"{_pointer(where)}: arrays need 'items'")
+            raise UnsupportedSchemaError(f"{_location(where)}: arrays need 'items'")
         low: int = node.get("minItems", 0)
         high: int | None = node.get("maxItems")
         cap = max(low, MAX_ITEMS) if high is None else min(high, max(low, MAX_ITEMS))
@@ -316,56 +321,91 @@ class _Walker:
         required: list[str] = node.get("required", [])
         if "minProperties" in node or "maxProperties" in node:
             raise UnsupportedSchemaError(
-                f"{_pointer(where)}: min/maxProperties only understood on map objects"
+                f"{_location(where)}: min/maxProperties only understood on map objects"
             )
         if node.get("additionalProperties", False) not in (False, True):
             raise UnsupportedSchemaError(
-                f"{_pointer(where)}: additionalProperties must be false, true or a schema"
+                f"{_location(where)}: additionalProperties must be false, true or a schema"
             )
         missing = [key for key in required if key not in properties]
         if missing:
-            raise UnsupportedSchemaError(f"{_pointer(where)}: required {missing} have no property schema")
-        fields = {key: self.strategy(sub, (*where, "properties", key)) for key, sub in properties.items()}
-        return st.fixed_dictionaries(
-            {key: fields[key] for key in properties if key in required},
-            optional={key: fields[key] for key in properties if key not in required},
-        )
+            raise UnsupportedSchemaError(f"{_location(where)}: required {missing} have no property schema")
+        # Per property: the choices (absent if optional, null if nullable, else the value) and the value's
+        # strategy. The value is listed twice so nested groups are present often enough to be exercised.
+        plans: list[tuple[str, st.SearchStrategy[str] | None, st.SearchStrategy[Any]]] = []
+        for key, sub in properties.items():
+            at = (*where, "properties", key)
+            resolved = self.resolve(sub, at)
+            nullable = "anyOf" in resolved
+            if nullable:
+                self.split_nullable(resolved, at)
+                sub = next(branch for branch in resolved["anyOf"] if dict(branch) != {"type": "null"})
+                at = (*at, "anyOf")
+            choices = _PRESENCE[(key not in required, nullable)]
+            chooser = st.sampled_from(choices) if len(choices) > 1 else None
+            plans.append((key, chooser, self.strategy(sub, at)))
+
+        def build(draw: st.DrawFn) -> dict[str, Any]:
+            result: dict[str, Any] = {}
+            for key, chooser, value in plans:
+                choice = "value" if chooser is None else draw(chooser)
+                if choice != "absent":
+                    result[key] = None if choice == "null" else draw(value)
+            return result
+
+        return st.composite(build)()
 
     def _map(self, node: Schema, where: JsonPath) -> st.SearchStrategy[Any]:
         """An object used as a dictionary (Pydantic's ``dict[K, V]``): keys from a pattern, values of one
         schema."""
         if "properties" in node or "required" in node:
             raise UnsupportedSchemaError(
-                f"{_pointer(where)}: map objects with fixed properties are not understood"
+                f"{_location(where)}: map objects with fixed properties are not understood"
             )
         additional = node.get("additionalProperties")
         if "patternProperties" in node:
             entries = node["patternProperties"]
+            names_pattern = (node.get("propertyNames") or {}).get("pattern")
             if (
                 not isinstance(entries, Mapping)
                 or len(entries) != 1
-                or "propertyNames" in node
+                or set(node.get("propertyNames") or {}) - {"pattern"}
+                or names_pattern not in (None, next(iter(entries)))
                 or additional not in (None, False)
             ):
                 raise UnsupportedSchemaError(
-                    f"{_pointer(where)}: patternProperties is only understood as one pattern "
-                    f"without propertyNames / additionalProperties schemas"
+                    f"{_location(where)}: patternProperties is only understood as one pattern, with at most a "
+                    f"propertyNames pattern equal to it, and no additionalProperties schema"
                 )
             ((key_pattern, value_schema),) = entries.items()
             keys: st.SearchStrategy[str] = st.from_regex(str(key_pattern), fullmatch=True)
             values = self.strategy(value_schema, (*where, "patternProperties", key_pattern))
         else:
             if not isinstance(additional, Mapping):
-                raise UnsupportedSchemaError(f"{_pointer(where)}: a map needs an additionalProperties schema")
-            names = node.get("propertyNames", {"type": "string"})
+                raise UnsupportedSchemaError(
+                    f"{_location(where)}: a map needs an additionalProperties schema"
+                )
+            names = {
+                "type": "string",
+                **node.get("propertyNames", {}),
+            }  # keys are strings; "type" is optional
             if self.kind(self.resolve(names), (*where, "propertyNames")) != "string":
-                raise UnsupportedSchemaError(f"{_pointer(where)}: propertyNames must describe strings")
+                raise UnsupportedSchemaError(f"{_location(where)}: propertyNames must describe strings")
             keys = self.strategy(names, (*where, "propertyNames"))
             values = self.strategy(additional, (*where, "additionalProperties"))
         low: int = node.get("minProperties", 0)
         high: int | None = node.get("maxProperties")
         cap = max(low, MAX_MAP_ENTRIES) if high is None else min(high, max(low, MAX_MAP_ENTRIES))
         return st.dictionaries(keys, values, min_size=low, max_size=cap)
+
+
+_PRESENCE: Final[Mapping[tuple[bool, bool], tuple[str, ...]]] = {
+    # (optional, nullable) -> what a generated object may hold for the property
+    (False, False): ("value",),
+    (False, True): ("null", "value", "value"),
+    (True, False): ("absent", "value", "value"),
+    (True, True): ("absent", "null", "value", "value"),
+}
 
 
 @dataclass(frozen=True)
@@ -467,7 +507,7 @@ def documents_from_schema(schema: Schema) -> st.SearchStrategy[dict[str, Any]]:
 DELIBERATE_DIFFERENCES: Final = frozenset({"integral-float-for-integer", "integer-beyond-float-range"})
 """Mutation kinds on which Pydantic and the JSON Schema differ by design (see test_schema_agreement.py)."""
 
-KNOWN_DISAGREEMENTS: Final = frozenset({"map-key-trailing-newline", "pattern-control-separator"})
+KNOWN_DISAGREEMENTS: Final[frozenset[str]] = frozenset()
 """Mutation kinds that expose known product bugs (xfail-marked in test_schema_agreement.py). Remove a kind
 from this set once the bug is fixed, so the random test covers it again."""
 
@@ -517,6 +557,22 @@ def _json_of_type(kind: str) -> st.SearchStrategy[Any]:
     }[kind]
 
 
+def _key_pattern(node: Schema) -> str | None:
+    """The pattern the keys of a map object must match (None when the schema does not say)."""
+    if "patternProperties" in node:
+        return str(next(iter(node["patternProperties"])))
+    names = node.get("propertyNames")
+    pattern = names.get("pattern") if isinstance(names, Mapping) else None
+    return None if pattern is None else str(pattern)
+
+
+def _map_values(node: Schema) -> Schema:
+    """The schema of the values of a map object."""
+    if "patternProperties" in node:
+        return cast(Schema, next(iter(node["patternProperties"].values())))
+    return cast(Schema, node["additionalProperties"])
+
+
 def _snake(name: str) -> str:
     return re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
 
@@ -561,20 +617,19 @@ class _Mutator:
 
     def _visit_object(self, node: Schema, value: Any, path: JsonPath, out: list[_Site]) -> None:
         if "properties" not in node:  # a map
-            out.append(_Site("map-key-mismatch", path, node))
-            if "patternProperties" in node:
-                out.append(_Site("map-key-trailing-newline", path, node))
+            pattern = _key_pattern(node)
+            closed = node.get("additionalProperties") is False or "propertyNames" in node
+            if pattern is not None:
+                if closed:
+                    out.append(_Site("map-key-mismatch", path, node))
+                if value:
+                    out.append(_Site("map-key-trailing-newline", path, node))
+                if "maxProperties" in node:
+                    out.append(_Site("map-too-many", path, node))
             if node.get("minProperties", 0) > 0:
                 out.append(_Site("map-too-few", path, node))
-            if "maxProperties" in node:
-                out.append(_Site("map-too-many", path, node))
-            value_schema = (
-                next(iter(node["patternProperties"].values()))
-                if "patternProperties" in node
-                else node["additionalProperties"]
-            )
             for key, item in value.items():
-                self._visit(value_schema, item, (*path, key), out)
+                self._visit(_map_values(node), item, (*path, key), out)
             return
         if node.get("additionalProperties") is False:
             out.append(_Site("unknown-key", path, node))
@@ -806,8 +861,15 @@ class _Mutator:
         keep = site.node["minProperties"] - 1
         return dict(list(value.items())[:keep])
 
+    def _map_sample(self, draw: st.DrawFn, site: _Site, value: dict[str, Any]) -> Any:
+        """A valid value for the map (one of its own, or a generated one)."""
+        if value:
+            return copy.deepcopy(next(iter(value.values())))
+        return draw(self.walker.strategy(_map_values(site.node), ("#", *site.path)))
+
     def _map_too_many(self, draw: st.DrawFn, site: _Site, value: dict[str, Any]) -> Any:
-        (pattern,) = site.node["patternProperties"]
+        pattern = _key_pattern(site.node)
+        assert pattern is not None
         wanted = site.node["maxProperties"] + 1 - len(value)
         keys = draw(
             st.sets(
@@ -816,7 +878,7 @@ class _Mutator:
                 max_size=wanted,
             )
         )
-        sample = next(iter(value.values()))
+        sample = self._map_sample(draw, site, value)
         return {**value, **{key: copy.deepcopy(sample) for key in keys}}
 
     def _map_key_trailing_newline(self, draw: st.DrawFn, site: _Site, value: dict[str, Any]) -> Any:
@@ -824,14 +886,15 @@ class _Mutator:
         return {(k + "\n" if k == key else k): v for k, v in value.items()}
 
     def _map_key_mismatch(self, draw: st.DrawFn, site: _Site, value: dict[str, Any]) -> Any:
-        (pattern,) = site.node["patternProperties"]
+        pattern = _key_pattern(site.node)
+        assert pattern is not None
         key = draw(
             st.one_of(
                 st.sampled_from([k.upper() for k in value] + ["EN", "en_GB", "english", "", "e"]),
                 st.text(max_size=8),
             ).filter(lambda k: re.search(pattern, k) is None)
         )
-        sample = next(iter(value.values()))
+        sample = self._map_sample(draw, site, value)
         return {**value, key: draw(st.one_of(st.just(sample), st.integers(-5, 5), st.none()))}
 
 

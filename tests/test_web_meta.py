@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
 
-from passport.config import Settings
+from passport.service.context import ServiceContext
 from passport.schema import schema_text
 from passport.web.app import create_app
 
@@ -15,8 +15,9 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(Settings(public_base_url="http://testserver"))
+async def client(context_factory: Callable[..., ServiceContext]) -> AsyncIterator[httpx.AsyncClient]:
+    context = context_factory()
+    app = create_app(context.settings, context)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http

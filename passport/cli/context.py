@@ -34,7 +34,7 @@ def _safe_url(url: str) -> str:
 
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001  (an unparsable URL is reported, never echoed with secrets)
+    except Exception:
         return "(unparsable PASSPORT_DATABASE_URL)"
 
 

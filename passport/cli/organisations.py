@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from passport.cli.app import app, fail, friendly, out
 from passport.cli.context import service_context
@@ -23,6 +24,8 @@ app.add_typer(keys_app, name="keys")
 
 DEV_ORGANISATION = ("dev", "Development organisation")
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+# Every print passes emoji=False and table cells are Text: rich otherwise turns ":key:" into an emoji, which
+# mangled DIDs (did:key:z6Mk... was printed as "did🔑z6Mk...") in output that users copy and scripts parse.
 
 
 @app.command(epilog="Example: passport init")
@@ -35,7 +38,8 @@ def init() -> None:
         if context.settings.env is Environment.DEVELOPMENT and not context.store.list_organisations():
             orgs.create_organisation(context, *DEV_ORGANISATION)
         names = ", ".join(o.slug for o in context.store.list_organisations()) or "none yet"
-        out.print(f"database ready; keys in {context.settings.keys_dir}; organisations: {names}", markup=False)
+        out.print(f"database ready; keys in {context.settings.keys_dir}; organisations: {names}",
+                  markup=False, emoji=False)
 
 
 @orgs_app.command("create", epilog='Example: passport orgs create acme --name "ACME Batteries GmbH"')
@@ -47,7 +51,7 @@ def create(
     """Register an organisation and create its first signing key; prints its DID."""
     with service_context() as context:
         orgs.create_organisation(context, slug, name)
-        out.print(context.urls.did(slug), markup=False)
+        out.print(context.urls.did(slug), markup=False, emoji=False)
 
 
 @orgs_app.command("list", epilog="Example: passport orgs list --json")
@@ -58,11 +62,11 @@ def list_orgs(as_json: JsonOption = False) -> None:
         rows = [{"slug": o.slug, "name": o.name, "did": context.urls.did(o.slug), "createdAt": rfc3339(o.created_at)}
                 for o in context.store.list_organisations()]
     if as_json:
-        out.print(json.dumps(rows, indent=2), markup=False)
+        out.print(json.dumps(rows, indent=2), markup=False, emoji=False)
         return
     table = Table("slug", "name", "DID")
     for row in rows:
-        table.add_row(row["slug"], row["name"], row["did"])
+        table.add_row(*(Text(str(row[column])) for column in ("slug", "name", "did")))
     out.print(table)
 
 
@@ -83,11 +87,12 @@ def list_keys(
              "retiredAt": rfc3339(k.retired_at) if k.retired_at else None,
              "revokedAt": rfc3339(k.revoked_at) if k.revoked_at else None} for k in keys]
     if as_json:
-        out.print(json.dumps(rows, indent=2), markup=False)
+        out.print(json.dumps(rows, indent=2), markup=False, emoji=False)
         return
     table = Table("organisation", "key", "state", "created", "public key")
     for row in rows:
-        table.add_row(row["organisation"], row["keyId"], row["state"], row["createdAt"], row["publicKeyMultibase"])
+        table.add_row(*(Text(str(row[column])) for column in (
+            "organisation", "keyId", "state", "createdAt", "publicKeyMultibase")))
     out.print(table)
 
 
@@ -97,7 +102,7 @@ def rotate(org: Annotated[str, typer.Option("--org", help="Organisation whose ke
     """Create a new active key and retire the current one (it still verifies what it signed)."""
     with service_context() as context:
         key = orgs.rotate_key(context, org)
-    out.print(f"{org}: new active key {key.key_id} ({key.public_key_multibase})", markup=False)
+    out.print(f"{org}: new active key {key.key_id} ({key.public_key_multibase})", markup=False, emoji=False)
 
 
 @keys_app.command("revoke", epilog="Example: passport keys revoke --org acme key-1 --at 2026-11-20T00:00:00Z")
@@ -118,4 +123,4 @@ def revoke(
     with service_context() as context:
         key = orgs.revoke_key(context, org, key_id, moment)
     assert key.revoked_at is not None
-    out.print(f"{org}: key {key_id} revoked from {rfc3339(key.revoked_at)}", markup=False)
+    out.print(f"{org}: key {key_id} revoked from {rfc3339(key.revoked_at)}", markup=False, emoji=False)

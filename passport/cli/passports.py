@@ -20,6 +20,7 @@ from passport.service.verification import verify_bytes
 from passport.signing import KeyResolver, did_key_resolver
 
 MAX_FETCH = 100 * 1024 * 1024
+# emoji=False on every print: rich turned "did:key:z6Mk…" into "did🔑z6Mk…" in `passport verify` output.
 
 
 @app.command(epilog="Example: passport issue docs/examples/passport-ev.json --org dev")
@@ -37,12 +38,12 @@ def issue(
     passport_id = f"urn:uuid:{issued.passport_id}"
     if as_json:
         out.print(json.dumps({"passportId": passport_id, "url": url, "version": 1,
-                              "warnings": [w.as_dict() for w in issued.warnings]}), markup=False)
+                              "warnings": [w.as_dict() for w in issued.warnings]}), markup=False, emoji=False)
         return
-    out.print(passport_id, markup=False)
-    out.print(url, markup=False)
+    out.print(passport_id, markup=False, emoji=False)
+    out.print(url, markup=False, emoji=False)
     for warning in issued.warnings:
-        out.print(f"warning: {warning.pointer}: {warning.message}", markup=False)
+        out.print(f"warning: {warning.pointer}: {warning.message}", markup=False, emoji=False)
 
 
 @app.command(epilog="Example: passport export --out backup.ndjson")
@@ -63,7 +64,8 @@ def export(
             with target.open("wb") as handle:
                 counts = dump.export(context, handle, passport_id)
     if str(target) != "-":
-        out.print(f"exported {counts[0]} passports, {counts[1]} versions to {target}", markup=False)
+        out.print(f"exported {counts[0]} passports, {counts[1]} versions to {target}",
+                  markup=False, emoji=False)
 
 
 @app.command(epilog="Example: PASSPORT_DATABASE_URL=sqlite:///restored.db passport restore backup.ndjson")
@@ -74,7 +76,7 @@ def restore(file: Annotated[Path, typer.Argument(help="An export made by 'passpo
     with service_context() as context:
         report = dump.restore(context, file)
     out.print(f"restored {report.organisations} organisations, {report.passports} passports, "
-              f"{report.versions} versions", markup=False)
+              f"{report.versions} versions", markup=False, emoji=False)
 
 
 def _fetch(url: str) -> bytes:
@@ -110,9 +112,9 @@ def verify(
     try:
         verified = verify_bytes(data, resolver)
     except VerificationError as exc:
-        out.print(f"INVALID {exc.reason}: {exc.detail}", markup=False)
+        out.print(f"INVALID {exc.reason}: {exc.detail}", markup=False, emoji=False)
         raise typer.Exit(1) from None
     except InvalidInput as exc:
-        out.print(f"INVALID malformed: {exc.detail}", markup=False)
+        out.print(f"INVALID malformed: {exc.detail}", markup=False, emoji=False)
         raise typer.Exit(1) from None
-    out.print(f"OK {verified.summary}", markup=False)
+    out.print(f"OK {verified.summary}", markup=False, emoji=False)

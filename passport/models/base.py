@@ -166,7 +166,11 @@ Timestamp = Annotated[
 ]
 """An RFC 3339 timestamp with a time zone, kept as written."""
 
-HttpUrl = Annotated[str, StringConstraints(pattern=r"^https?://[^\s/?#]+[^\s]*$", max_length=2048)]
+# Control characters and spaces are listed explicitly: engines disagree on what "\s" covers (Python counts
+# U+001C-U+001F, Rust does not, ECMA-262 adds U+FEFF), and the published pattern must mean the same everywhere.
+HttpUrl = Annotated[
+    str, StringConstraints(pattern=r"^https?://[^\x00-\x20\x7f-\x9f/?#]+[^\x00-\x20\x7f-\x9f]*$", max_length=2048)
+]
 """An absolute http(s) URL (other schemes, such as the ftp/telnet of generated samples, are refused)."""
 
 Email = Annotated[
@@ -182,7 +186,8 @@ CasNumber = Annotated[str, StringConstraints(pattern=r"^[0-9]{2,7}-[0-9]{2}-[0-9
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 MimeType = Annotated[str, StringConstraints(pattern=r"^[a-z]+/[A-Za-z0-9.+-]+$", max_length=100)]
-LanguageTag = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
+LANGUAGE_TAG_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+LanguageTag = Annotated[str, StringConstraints(pattern=LANGUAGE_TAG_PATTERN)]
 
 MAX_SAFE_INTEGER = 2**53 - 1
 """Largest integer that RFC 8785 (and JavaScript) carries exactly; counters are bounded by it."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from passport.models.base import (
     Audience,
+    CountryCode,
     Email,
     Granularity,
     HttpUrl,
@@ -16,7 +17,6 @@ from passport.models.base import (
     spec,
 )
 from passport.models.enums import DocumentType, RecycledMetal
-from passport.models.base import CountryCode
 
 PUBLIC, RESTRICTED, MODEL = Audience.PUBLIC, Audience.RESTRICTED, Granularity.MODEL
 

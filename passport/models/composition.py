@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-
-
 from passport.models.base import (
     Audience,
     CasNumber,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from passport.models.base import (
+    LANGUAGE_TAG_PATTERN,
     Audience,
     Granularity,
     HttpUrl,
@@ -25,7 +26,7 @@ class Label(WireModel):
         PUBLIC, MODEL, "Meaning of the label, per language (BCP 47 tag).", annex="1(s)", datapoints=(43,),
         min_length=1, max_length=30,
         # keys outside the language-tag pattern are refused, as Pydantic refuses them
-        schema_extra={"additionalProperties": False},
+        schema_extra={"additionalProperties": False, "propertyNames": {"pattern": LANGUAGE_TAG_PATTERN}},
     )
 
 

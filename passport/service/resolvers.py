@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -24,23 +25,37 @@ from passport.urls import Urls, did_web_url
 MAX_DID_DOCUMENT = 1_000_000
 
 
-def _time(value: Any) -> Any:
-    return parse_datetime(value) if isinstance(value, str) else None
+def _time(method_id: str, name: str, value: Any) -> dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        if isinstance(value, str):
+            return parse_datetime(value)
+    except ValueError:
+        pass  # was left to escape as a bare ValueError: a traceback from `passport verify` instead of INVALID
+    raise VerificationError("malformed", f"{method_id}: {name} is not an RFC 3339 time")
 
 
 def key_from_document(document: Mapping[str, Any], method_id: str) -> PublicKeyInfo:
     """The verification method ``method_id`` of a DID document, if it may make assertions."""
     assertion = document.get("assertionMethod") or []
+    did = str(document.get("id"))
     for method in document.get("verificationMethod") or []:
         if isinstance(method, Mapping) and method.get("id") == method_id:
             if method_id not in assertion:
                 raise VerificationError("unknown-key", f"{method_id} is not an assertion method of its DID")
+            # The controller must be the DID whose document lists the method. It was taken from the method as
+            # written, so another organisation's DID document could name the victim as "controller" of its own
+            # key, and verify_proof's issuer check would then accept that key for the victim's credentials.
+            if method.get("controller") != did or method_id.partition("#")[0] != did:
+                raise VerificationError(
+                    "issuer-key-mismatch", f"{method_id} is not controlled by {did}, whose document lists it")
             try:
                 raw = public_key_from_multikey(str(method.get("publicKeyMultibase", "")))
             except InvalidInput as exc:
                 raise VerificationError("malformed", f"{method_id}: {exc}") from None
-            return PublicKeyInfo(method_id, str(method.get("controller")), raw, _time(method.get("revoked")),
-                                 _time(method.get("expires")))
+            return PublicKeyInfo(method_id, did, raw, _time(method_id, "revoked", method.get("revoked")),
+                                 _time(method_id, "expires", method.get("expires")))
     raise VerificationError("unknown-key", f"{method_id} is not in the DID document of its controller")
 
 

@@ -49,6 +49,9 @@ class PassportRecord:
     ceased: bool
     created_at: dt.datetime
     updated_at: dt.datetime
+    model_id: str | None = None
+    model_version: int | None = None
+    holder: str | None = None  # organisation slug of whoever physically holds the battery (custody)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Engine, RowMapping, create_engine, event, func, insert, select, update
@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from passport.errors import Conflict, NotFound, VersionConflict
 from passport.storage import migrate
+from passport.storage.api_sql import ApiSqlMixin
 from passport.storage.records import CREDENTIAL_VIEWS, KeyRecord, Organisation, PassportRecord, VersionRecord
 from passport.storage.tables import organisations, passport_versions, passports, signing_keys
 
@@ -45,7 +46,16 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
-class SqlStore:
+class _AppendFailed(IntegrityError):
+    """An append broke a constraint; carries what is needed to explain which one."""
+
+    def __init__(self, passport: PassportRecord, expected_previous: int | None) -> None:
+        super().__init__(f"append of {passport.passport_id} refused", None, Exception("constraint"))
+        self.passport = passport
+        self.expected_previous = expected_previous
+
+
+class SqlStore(ApiSqlMixin):
     """One ``Store`` for both engines; queries are written once against passport/storage/tables.py."""
 
     def __init__(self, url: str, *, migrate: bool = True) -> None:
@@ -103,7 +113,8 @@ class SqlStore:
             raise Conflict(f"key {key.key_id!r} of {key.organisation!r} already exists") from None
 
     def list_keys(self, organisation: str | None = None) -> list[KeyRecord]:
-        query = select(signing_keys, organisations.c.slug).join(organisations)
+        query = select(signing_keys, organisations.c.slug).join(
+            organisations, signing_keys.c.organisation_id == organisations.c.id)
         if organisation is not None:
             query = query.where(organisations.c.slug == organisation)
         with self.engine.connect() as connection:
@@ -134,20 +145,55 @@ class SqlStore:
 
     def add_versions(self, items: Sequence[tuple[PassportRecord, VersionRecord, int | None]]) -> None:
         """Several appends in one transaction (bulk import, restore): all of them or none."""
-        current: tuple[PassportRecord, int | None] | None = None
         try:
             with self.engine.begin() as connection:
+                self._append_many(connection, items)
+        except _AppendFailed as failed:
+            raise self._explain_integrity_error(failed.passport, failed.expected_previous) from None
+
+    def _append_many(
+        self, connection: Connection, items: Sequence[tuple[PassportRecord, VersionRecord, int | None]]
+    ) -> None:
+        organisation_ids: dict[str, int] = {}
+        for passport, version, expected_previous in items:
+            if passport.organisation not in organisation_ids:
+                organisation_ids[passport.organisation] = self._organisation_id(connection, passport.organisation)
+            try:
+                self._append(connection, passport, version, expected_previous, organisation_ids[passport.organisation])
+            except IntegrityError:
+                raise _AppendFailed(passport, expected_previous) from None
+
+    def restore(
+        self,
+        organisation_keys: Sequence[tuple[Organisation, Sequence[KeyRecord]]],
+        versions: Iterable[tuple[PassportRecord, VersionRecord, int | None]],
+    ) -> None:
+        """An export into an empty store, in one transaction (see the Store protocol)."""
+        try:
+            with self.engine.begin() as connection:
+                if not self._is_empty(connection):
+                    raise Conflict("restore needs an empty database; nothing was written")
                 organisation_ids: dict[str, int] = {}
-                for passport, version, expected_previous in items:
-                    current = (passport, expected_previous)
+                for organisation, keys in organisation_keys:
+                    organisation_ids[organisation.slug] = connection.execute(
+                        insert(organisations).values(
+                            slug=organisation.slug, name=organisation.name,
+                            created_at=organisation.created_at).returning(organisations.c.id)).scalar_one()
+                    for key in keys:
+                        connection.execute(insert(signing_keys).values(
+                            organisation_id=organisation_ids[organisation.slug], key_id=key.key_id,
+                            public_key_multibase=key.public_key_multibase, created_at=key.created_at,
+                            retired_at=key.retired_at, revoked_at=key.revoked_at))
+                for passport, version, expected_previous in versions:
                     if passport.organisation not in organisation_ids:
-                        organisation_ids[passport.organisation] = self._organisation_id(
-                            connection, passport.organisation)
+                        raise NotFound(
+                            f"no organisation {passport.organisation!r} in the export; nothing was written")
                     self._append(connection, passport, version, expected_previous,
                                  organisation_ids[passport.organisation])
         except IntegrityError:
-            assert current is not None
-            raise self._explain_integrity_error(*current) from None
+            # Rolled back: do not guess which record it was from a database that no longer holds any of them.
+            raise Conflict("the export holds conflicting records (a repeated organisation, key, passport or "
+                           "GTIN and serial); nothing was written") from None
 
     def _append(
         self, connection: Connection, passport: PassportRecord, version: VersionRecord,
@@ -186,7 +232,10 @@ class SqlStore:
         )
 
     def _one_passport(self, condition: Any, missing: str) -> PassportRecord:
-        query = select(passports, organisations.c.slug).join(organisations).where(condition)
+        # An explicit ON clause: passports has two foreign keys to organisations (the responsible operator and,
+        # since migration 0002, the holder), so an implicit join is ambiguous and fails at run time.
+        query = (select(passports, organisations.c.slug)
+                 .join(organisations, passports.c.organisation_id == organisations.c.id).where(condition))
         with self.engine.connect() as connection:
             row = connection.execute(query).mappings().first()
         if row is None:
@@ -228,8 +277,12 @@ class SqlStore:
 
     def is_empty(self) -> bool:
         with self.engine.connect() as connection:
-            return (connection.execute(select(organisations.c.id).limit(1)).first() is None
-                    and connection.execute(select(passports.c.id).limit(1)).first() is None)
+            return self._is_empty(connection)
+
+    @staticmethod
+    def _is_empty(connection: Connection) -> bool:
+        return (connection.execute(select(organisations.c.id).limit(1)).first() is None
+                and connection.execute(select(passports.c.id).limit(1)).first() is None)
 
 
 def _key(row: RowMapping) -> KeyRecord:
@@ -243,13 +296,15 @@ def _passport_values(passport: PassportRecord, organisation_id: int) -> dict[str
         "current_version": passport.current_version, "category": passport.category,
         "chemistry": passport.chemistry, "status": passport.status, "ceased": passport.ceased,
         "created_at": passport.created_at, "updated_at": passport.updated_at,
+        "model_id": passport.model_id, "model_version": passport.model_version,
     }
 
 
 def _passport(row: RowMapping) -> PassportRecord:
     return PassportRecord(
         row["id"], row["gtin"], row["serial"], row["slug"], row["current_version"], row["category"],
-        row["chemistry"], row["status"], bool(row["ceased"]), row["created_at"], row["updated_at"])
+        row["chemistry"], row["status"], bool(row["ceased"]), row["created_at"], row["updated_at"],
+        row.get("model_id"), row.get("model_version"))
 
 
 def _version_values(version: VersionRecord) -> dict[str, Any]:
@@ -262,7 +317,7 @@ def _version_values(version: VersionRecord) -> dict[str, Any]:
     return values
 
 
-def _version(row: Mapping[str, Any]) -> VersionRecord:
+def _version(row: Mapping[Any, Any]) -> VersionRecord:  # RowMapping is keyed by names and columns
     return VersionRecord(
         passport_id=row["passport_id"], version=row["version"], created_at=row["created_at"],
         full_hash=row["full_hash"], signed_by=row["signed_by"],

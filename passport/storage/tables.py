@@ -91,6 +91,10 @@ passports = Table(
     Column("ceased", Boolean, nullable=False, default=False),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
+    # added by migration 0002: the battery model referenced, and who physically holds the battery
+    Column("model_id", String(36)),
+    Column("model_version", Integer),
+    Column("holder_organisation_id", Integer, ForeignKey("organisations.id")),
     UniqueConstraint("gtin", "serial"),
     Index(None, "organisation_id", "updated_at"),
     Index(None, "updated_at"),

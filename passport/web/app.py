@@ -6,11 +6,14 @@ from fastapi import FastAPI
 
 from passport import __version__
 from passport.config import Settings
-from passport.web import meta
+from passport.service.context import ServiceContext, open_context
+from passport.web import identity, meta
 from passport.web.problems import add_problem_handlers
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, context: ServiceContext | None = None) -> FastAPI:
+    """The application. ``context`` may be given (tests share one); otherwise it is opened from ``settings``,
+    which also brings the database schema up to date."""
     app = FastAPI(
         title="passport",
         version=__version__,
@@ -20,8 +23,10 @@ def create_app(settings: Settings) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.context = context or open_context(settings)
     add_problem_handlers(app)
     app.include_router(meta.router)
+    app.include_router(identity.router)
     return app
 
 

@@ -42,7 +42,7 @@ async def _passport_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, PassportError)
     if exc.status >= 500:
         log.error("request failed: %s %s: %s", request.method, request.url.path, type(exc).__name__)
-    return problem_response(request, exc.status, exc.slug, exc.title, exc.detail, exc.extensions())
+    return problem_response(request, exc.status, exc.slug, exc.title, exc.detail, exc.extensions(), exc.headers())
 
 
 async def _request_validation(request: Request, exc: Exception) -> JSONResponse:

@@ -1,0 +1,201 @@
+"""Bulk import: NDJSON or CSV, streamed line by line, validated per line, committed in batches, idempotent.
+
+Lines are passports to issue (a complete document; ``{"modelId", "passport"}`` with item data; a CSV row with a
+``modelId`` column) or events for existing passports (``{"passportId" | "gtin"+"serialNumber", "event": {…}}``).
+Each batch's versions and the batch's per-line results are stored in one transaction, so an import killed at any
+moment resumes, with the same Idempotency-Key, exactly where it stopped: no line lost, none duplicated."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from passport import jsonio
+from passport.clock import truncate_ms, uuid7
+from passport.errors import Conflict, InvalidInput, PassportError
+from passport.service.apikeys import Caller
+from passport.service.context import ServiceContext
+from passport.service.lifecycle import Lifecycle, parse_event
+from passport.service.passports import Append, Passports, full_document, parse_passport_id
+from passport.storage import ImportRecord, ImportResult, PassportRecord, VersionRecord
+
+BATCH = 500
+HEARTBEAT_TIMEOUT = dt.timedelta(seconds=60)
+MAX_LINE = 1_000_000
+
+
+@dataclass
+class ImportSession:
+    """One import being processed: what is already done, and the running hash of the request body."""
+
+    context: ServiceContext
+    caller: Caller
+    record: ImportRecord
+    done: set[int] = field(default_factory=set)
+    digest: Any = field(default_factory=hashlib.sha256)
+    resumed: bool = False
+
+    @property
+    def organisation(self) -> str:
+        assert self.caller.organisation is not None
+        return self.caller.organisation
+
+
+def open_import(context: ServiceContext, caller: Caller, idempotency_key: str) -> tuple[ImportSession, bool]:
+    """The session for ``idempotency_key``; the flag says whether the import is already complete (its report is
+    then returned as it was, and nothing is processed again)."""
+    if caller.organisation is None:
+        raise InvalidInput("imports need an organisation")
+    if not 1 <= len(idempotency_key) <= 200:
+        raise InvalidInput("Idempotency-Key: 1 to 200 characters")
+    now = truncate_ms(context.clock())
+    existing = context.store.find_import(caller.organisation, idempotency_key)
+    if existing is None:
+        record = ImportRecord(str(uuid7()), caller.organisation, idempotency_key, "", "running", now, now)
+        context.store.start_import(record)
+        return ImportSession(context, caller, record), False
+    if existing.status == "done":
+        return ImportSession(context, caller, existing), True
+    if not context.store.claim_import(existing.import_id, now - HEARTBEAT_TIMEOUT, now):
+        raise Conflict(f"import {idempotency_key!r} is still running; retry when it has finished")
+    return ImportSession(context, caller, existing, context.store.done_lines(existing.import_id), resumed=True), False
+
+
+def ndjson_lines(chunks: Iterable[bytes], session: ImportSession) -> Iterator[tuple[int, bytes]]:
+    """Numbered lines of an NDJSON body read in chunks; memory holds one chunk and one line."""
+    pending = b""
+    number = 0
+    for chunk in chunks:
+        session.digest.update(chunk)
+        pending += chunk
+        *complete, pending = pending.split(b"\n")
+        for line in complete:
+            number += 1
+            yield number, line
+        if len(pending) > MAX_LINE:
+            raise InvalidInput(f"line {number + 1} is longer than {MAX_LINE} bytes")
+    if pending.strip():
+        yield number + 1, pending
+
+
+class Importer:
+    """Turns lines into appends and per-line results, batch by batch."""
+
+    def __init__(self, session: ImportSession) -> None:
+        self.session = session
+        self.passports = Passports(session.context)
+        self.lifecycle = Lifecycle(self.passports)
+        # versions prepared in the current batch, so that two lines about one passport chain correctly
+        self._pending: dict[str, tuple[PassportRecord, VersionRecord]] = {}
+
+    def run(self, lines: Iterable[tuple[int, Any]]) -> None:
+        batch: list[tuple[int, Any]] = []
+        for number, line in lines:
+            if number in self.session.done:
+                continue
+            batch.append((number, line))
+            if len(batch) >= BATCH:
+                self.commit(batch)
+                batch = []
+        if batch:
+            self.commit(batch)
+
+    def commit(self, batch: list[tuple[int, Any]]) -> None:
+        appends, results = self._prepare(batch)
+        store, now = self.session.context.store, truncate_ms(self.session.context.clock())
+        try:
+            store.record_import_batch(self.session.record.import_id, appends, results, now)
+        except Conflict:
+            # One line clashes with stored data (a duplicate GTIN and serial, a concurrent change): take the
+            # batch line by line so that only that line fails.
+            self._pending.clear()
+            for item in batch:
+                appends, results = self._prepare([item])
+                try:
+                    store.record_import_batch(self.session.record.import_id, appends, results, now)
+                except Conflict as exc:
+                    store.record_import_batch(self.session.record.import_id, [], [_failure(item[0], exc)], now)
+        self._pending.clear()
+
+    def _prepare(self, batch: list[tuple[int, Any]]) -> tuple[list[Append], list[ImportResult]]:
+        appends: list[Append] = []
+        results: list[ImportResult] = []
+        for number, line in batch:
+            try:
+                append = self._line(line)
+            except PassportError as exc:
+                results.append(_failure(number, exc))
+                continue
+            appends.append(append)
+            self._pending[append[0].passport_id] = (append[0], append[1])
+            results.append(ImportResult(number, append[0].passport_id, append[1].version))
+        return appends, results
+
+    def _line(self, line: Any) -> Append:
+        value = jsonio.loads(line) if isinstance(line, bytes) else line
+        if not isinstance(value, Mapping):
+            raise InvalidInput("a line is a JSON object")
+        if "event" in value:
+            return self._event(value)
+        organisation = self.session.organisation
+        if "passport" in value:
+            model_id = value.get("modelId")
+            if model_id is not None and not isinstance(model_id, str):
+                raise InvalidInput("modelId: a string")
+            return self.passports.prepare_issue(organisation, _object(value["passport"]), model_id)[0]
+        return self.passports.prepare_issue(organisation, value)[0]
+
+    def _event(self, value: Mapping[str, Any]) -> Append:
+        passport_id = self._target(value)
+        event = parse_event(jsonio.dumps_for_validation(value["event"]))
+        record, previous = self._pending.get(passport_id) or self._stored(passport_id)
+        return self.lifecycle.prepare(record, previous, self.session.organisation, event)
+
+    def _target(self, value: Mapping[str, Any]) -> str:
+        if isinstance(value.get("passportId"), str):
+            return parse_passport_id(value["passportId"])
+        gtin, serial = value.get("gtin"), value.get("serialNumber")
+        if isinstance(gtin, str) and isinstance(serial, str):
+            return self.passports.find(gtin, serial).passport_id
+        raise InvalidInput("an event line names its passport: passportId, or gtin and serialNumber")
+
+    def _stored(self, passport_id: str) -> tuple[PassportRecord, VersionRecord]:
+        record = self.passports.context.store.get_passport(passport_id)
+        return record, self.passports.context.store.get_version(passport_id, record.current_version)
+
+
+def _object(value: Any) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise InvalidInput("passport: a JSON object")
+    return value
+
+
+def _failure(number: int, error: PassportError) -> ImportResult:
+    problem: dict[str, Any] = {"type": f"/problems/{error.slug}", "title": error.title, "status": error.status,
+                               "detail": error.detail}
+    problem.update(error.extensions())
+    return ImportResult(number, problem=problem)
+
+
+def finish(session: ImportSession) -> ImportRecord:
+    context = session.context
+    context.store.finish_import(session.record.import_id, truncate_ms(context.clock()), session.digest.hexdigest())
+    return context.store.get_import(session.record.import_id)
+
+
+def report_head(record: ImportRecord) -> dict[str, Any]:
+    return {"importId": record.import_id, "idempotencyKey": record.idempotency_key, "status": record.status,
+            "lines": record.lines, "succeeded": record.succeeded, "failed": record.failed}
+
+
+def result_json(result: ImportResult) -> dict[str, Any]:
+    if result.problem is not None:
+        return {"line": result.line, "problem": dict(result.problem)}
+    return {"line": result.line, "passportId": f"urn:uuid:{result.passport_id}", "version": result.version}
+
+
+__all__ = ["BATCH", "ImportSession", "Importer", "finish", "full_document", "ndjson_lines", "open_import",
+           "report_head", "result_json"]
