@@ -356,10 +356,11 @@ def _future_readings(p: Passport, context: RuleContext) -> Iterator[Finding]:
 
 
 @rule("second-life-links", "error",
-      "A re-used, repurposed or remanufactured battery links to its original passport(s); an original one does not.")
+      "A re-used, repurposed or remanufactured battery links to its original passport(s), or, as the frozen original, "
+      "to its successor; an original battery has no predecessor.")
 def _links(p: Passport, _: RuleContext) -> Iterator[Finding]:
     status, predecessors = p.general.battery_status, p.general.predecessor_passports
-    if status in SECOND_LIFE_STATUSES and not predecessors:
+    if status in SECOND_LIFE_STATUSES and not predecessors and not p.general.successor_passports:
         yield "/general/predecessorPassports", (
             f"a {status.value} battery needs a link to the passport of the original battery (Art. 77(7))")
     if status is BatteryStatus.ORIGINAL and predecessors:

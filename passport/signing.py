@@ -116,13 +116,17 @@ def _proof_of(secured: Mapping[str, Any]) -> Mapping[str, Any]:
     return proof
 
 
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
 def _check_context(secured: Mapping[str, Any], proof: Mapping[str, Any]) -> None:
     # vc-di-eddsa: the document's @context must start with every value of the proof's @context, in order.
     wanted = proof.get("@context")
     if wanted is None:
         return
     have = secured.get("@context")
-    if not isinstance(wanted, list) or not isinstance(have, list) or have[: len(wanted)] != wanted:
+    if have is None or _as_list(have)[: len(_as_list(wanted))] != _as_list(wanted):
         raise VerificationError("malformed", "the proof's @context does not match the document's")
 
 
@@ -159,6 +163,10 @@ def verify_proof(secured: Mapping[str, Any], resolve: KeyResolver, *, issuer: st
         )
     _check_key_life(key, created)
     document = {k: v for k, v in secured.items() if k != "proof"}
+    if "@context" in proof:
+        # vc-di-eddsa §3.3.2 step 4.2: the document is hashed with the proof's @context (the document may extend
+        # it after signing). This step was missing, so such a document failed with signature-invalid.
+        document["@context"] = proof["@context"]
     config = {k: v for k, v in proof.items() if k != "proofValue"}
     try:
         Ed25519PublicKey.from_public_bytes(key.public_key).verify(signature, _hash_data(document, config))

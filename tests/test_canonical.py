@@ -108,11 +108,7 @@ def test_digest_is_sha256_of_the_canonical_bytes() -> None:
 SAFE = 2**53 - 1  # the rfc8785 package refuses 2^53 itself; the product accepts it (it is exact in a double)
 strings = st.text(st.characters(blacklist_categories=["Cs"]), max_size=12)
 scalars = (
-    st.none()
-    | st.booleans()
-    | st.integers(-SAFE, SAFE)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | strings
+    st.none() | st.booleans() | st.integers(-SAFE, SAFE) | st.floats(allow_nan=False, allow_infinity=False) | strings
 )
 json_values = st.recursive(
     scalars,

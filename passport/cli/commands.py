@@ -1,5 +1,5 @@
 """Imports every module that registers sub-commands on the root application."""
 
-from passport.cli import documents, organisations, passports, schemas, server
+from passport.cli import apikeys, documents, imports, organisations, passports, schemas, server
 
-__all__ = ["documents", "organisations", "passports", "schemas", "server"]
+__all__ = ["apikeys", "documents", "imports", "organisations", "passports", "schemas", "server"]

@@ -18,6 +18,7 @@ from passport.clock import truncate_ms, uuid7
 from passport.errors import Conflict, InvalidInput, PassportError
 from passport.service.apikeys import Caller
 from passport.service.context import ServiceContext
+from passport.service.csvimport import CsvRows, balanced
 from passport.service.lifecycle import Lifecycle, parse_event
 from passport.service.passports import Append, Passports, full_document, parse_passport_id
 from passport.storage import ImportRecord, ImportResult, PassportRecord, VersionRecord
@@ -37,6 +38,7 @@ class ImportSession:
     done: set[int] = field(default_factory=set)
     digest: Any = field(default_factory=hashlib.sha256)
     resumed: bool = False
+    csv: CsvRows = field(default_factory=CsvRows)
 
     @property
     def organisation(self) -> str:
@@ -64,21 +66,55 @@ def open_import(context: ServiceContext, caller: Caller, idempotency_key: str) -
     return ImportSession(context, caller, existing, context.store.done_lines(existing.import_id), resumed=True), False
 
 
-def ndjson_lines(chunks: Iterable[bytes], session: ImportSession) -> Iterator[tuple[int, bytes]]:
-    """Numbered lines of an NDJSON body read in chunks; memory holds one chunk and one line."""
-    pending = b""
-    number = 0
-    for chunk in chunks:
-        session.digest.update(chunk)
-        pending += chunk
-        *complete, pending = pending.split(b"\n")
-        for line in complete:
-            number += 1
-            yield number, line
-        if len(pending) > MAX_LINE:
-            raise InvalidInput(f"line {number + 1} is longer than {MAX_LINE} bytes")
-    if pending.strip():
-        yield number + 1, pending
+class Splitter:
+    """Cuts a body arriving in chunks into numbered records: NDJSON lines (bytes), or CSV records (text; a quoted
+    cell may span lines). Memory holds one chunk and one unfinished record. Blank lines are skipped but counted."""
+
+    def __init__(self, session: ImportSession, kind: str) -> None:
+        self.session = session
+        self.kind = kind
+        self.pending = b""
+        self.number = 0
+        self.record = ""  # CSV: physical lines of a record whose quotes are not yet balanced
+
+    def feed(self, chunks: Iterable[bytes], final: bool = False) -> list[tuple[int, Any]]:
+        out: list[tuple[int, Any]] = []
+        for chunk in chunks:
+            self.session.digest.update(chunk)
+            self.pending += chunk
+            *complete, self.pending = self.pending.split(b"\n")
+            for line in complete:
+                self._line(line, out)
+            if len(self.pending) > MAX_LINE:
+                raise InvalidInput(f"line {self.number + 1} is longer than {MAX_LINE} bytes")
+        if final and self.pending:
+            self._line(self.pending, out)
+            self.pending = b""
+        if final and self.record:
+            raise InvalidInput(f"the CSV ends inside a quoted cell (record {self.number + 1})")
+        return out
+
+    def _line(self, line: bytes, out: list[tuple[int, Any]]) -> None:
+        if self.kind == "ndjson":
+            self.number += 1
+            if line.strip():
+                out.append((self.number, line))
+            return
+        try:
+            text = line.decode("utf-8").rstrip("\r")
+        except UnicodeDecodeError:
+            raise InvalidInput(f"CSV record {self.number + 1} is not valid UTF-8") from None
+        self.record = f"{self.record}\n{text}" if self.record else text
+        if not balanced(self.record):
+            return
+        record, self.record = self.record, ""
+        if not record.strip():
+            return
+        self.number += 1
+        if self.session.csv.header is None:
+            self.session.csv.take_header(record.lstrip("\ufeff"))
+        else:
+            out.append((self.number, record))
 
 
 class Importer:
@@ -90,18 +126,22 @@ class Importer:
         self.lifecycle = Lifecycle(self.passports)
         # versions prepared in the current batch, so that two lines about one passport chain correctly
         self._pending: dict[str, tuple[PassportRecord, VersionRecord]] = {}
+        self._batch: list[tuple[int, Any]] = []
 
     def run(self, lines: Iterable[tuple[int, Any]]) -> None:
-        batch: list[tuple[int, Any]] = []
+        """Take lines; commit each time a batch is full (call :meth:`flush` at the end)."""
         for number, line in lines:
             if number in self.session.done:
                 continue
-            batch.append((number, line))
-            if len(batch) >= BATCH:
-                self.commit(batch)
-                batch = []
-        if batch:
-            self.commit(batch)
+            self._batch.append((number, line))
+            if len(self._batch) >= BATCH:
+                self.commit(self._batch)
+                self._batch = []
+
+    def flush(self) -> None:
+        if self._batch:
+            self.commit(self._batch)
+            self._batch = []
 
     def commit(self, batch: list[tuple[int, Any]]) -> None:
         appends, results = self._prepare(batch)
@@ -135,7 +175,10 @@ class Importer:
         return appends, results
 
     def _line(self, line: Any) -> Append:
-        value = jsonio.loads(line) if isinstance(line, bytes) else line
+        if isinstance(line, str):
+            value: Any = self.session.csv.line(line)
+        else:
+            value = jsonio.loads(line) if isinstance(line, bytes) else line
         if not isinstance(value, Mapping):
             raise InvalidInput("a line is a JSON object")
         if "event" in value:
@@ -197,5 +240,5 @@ def result_json(result: ImportResult) -> dict[str, Any]:
     return {"line": result.line, "passportId": f"urn:uuid:{result.passport_id}", "version": result.version}
 
 
-__all__ = ["BATCH", "ImportSession", "Importer", "finish", "full_document", "ndjson_lines", "open_import",
-           "report_head", "result_json"]
+__all__ = ["BATCH", "ImportSession", "Importer", "Splitter", "finish", "full_document", "open_import", "report_head",
+           "result_json"]

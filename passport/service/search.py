@@ -131,7 +131,7 @@ def columns(view: View) -> list[str]:
                 names.append(name)
 
     walk(keep_tree(view), "")
-    return names
+    return [name for name in names if name != "passportId"]  # the row's own passportId column carries it
 
 
 @cache

@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from passport import __version__
 from passport.config import Settings
 from passport.service.context import ServiceContext, open_context
-from passport.web import identity, meta
+from passport.web import api_admin, api_imports, api_models, api_passports, identity, meta, openapi
 from passport.web.problems import add_problem_handlers
 
 
@@ -25,8 +25,9 @@ def create_app(settings: Settings, context: ServiceContext | None = None) -> Fas
     app.state.settings = settings
     app.state.context = context or open_context(settings)
     add_problem_handlers(app)
-    app.include_router(meta.router)
-    app.include_router(identity.router)
+    for module in (meta, identity, api_passports, api_models, api_imports, api_admin):
+        app.include_router(module.router)
+    openapi.install(app)
     return app
 
 

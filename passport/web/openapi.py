@@ -29,8 +29,34 @@ def _rewrite_refs(node: Any, prefix: str) -> Any:
     return node
 
 
+REPURPOSE_REQUEST: dict[str, Any] = {
+    "type": "object",
+    "description": "The successor passport of a battery given a second life (Art. 77(7)).",
+    "required": ["status", "passport"],
+    "additionalProperties": False,
+    "properties": {
+        "status": {"enum": ["repurposed", "re-used", "remanufactured"]},
+        "passport": {"type": "object", "description": "The successor's passport document (complete, or item data "
+                                                      "with modelId); status and predecessor link are set for you"},
+        "modelId": {"type": "string", "description": "A battery model of yours for the successor"},
+    },
+}
+
+
+def _event_components() -> dict[str, Any]:
+    from pydantic import TypeAdapter
+
+    from passport.service.lifecycle import Event
+
+    document = TypeAdapter(Event).json_schema(by_alias=True, mode="validation")
+    definitions = document.pop("$defs", {})
+    components = {"Event": _rewrite_refs(document, "Event")}
+    components.update({f"Event.{key}": _rewrite_refs(body, "Event") for key, body in definitions.items()})
+    return components
+
+
 def imported_components() -> dict[str, Any]:
-    components: dict[str, Any] = {}
+    components: dict[str, Any] = {"RepurposeRequest": REPURPOSE_REQUEST, **_event_components()}
     for prefix, name in IMPORTED.items():
         document = copy.deepcopy(schema_document(name))
         definitions = document.pop("$defs", {})

@@ -1,0 +1,256 @@
+"""The passport API: issue, read (the caller's view), revise with If-Match, versions, credentials, lifecycle
+events, repurposing, search with keyset pagination and CSV export."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from passport.access import Role, View, view_contains
+from passport.clock import rfc3339
+from passport.errors import Forbidden, Gone, InvalidInput
+from passport.service.apikeys import Caller
+from passport.service.context import ServiceContext
+from passport.service.lifecycle import Lifecycle, parse_event
+from passport.service.passports import Issued, Passports, full_document, parse_passport_id
+from passport.service.search import Page, build_query, csv_lines, row_view, search
+from passport.storage import PassportRecord, VersionRecord
+from passport.web.auth import CallerDep, require
+from passport.web.bodies import MERGE_PATCH_TYPES, read_json
+from passport.web.deps import Context
+from passport.web.etags import etag, expected_version
+from passport.web.openapi import body, free_body
+from passport.web.responses import PROBLEMS, json_bytes
+from passport.web.schemas import IssuedPassport, PassportEnvelope, RepurposeResult, SearchPage, VersionList
+
+router = APIRouter(prefix="/api/v1/passports", tags=["passports"])
+PassportId = Annotated[str, "the bare UUID of the passport (urn:uuid: also accepted)"]
+VersionParam = Annotated[int | None, Query(ge=1, le=2**31 - 1, description="A version number (default: current)")]
+VIEW_MEDIA = "application/vc"
+
+
+def envelope(record: PassportRecord, version: VersionRecord, view: View) -> dict[str, Any]:
+    passport = json.loads(version.credential(view.value))["credentialSubject"]["passport"]
+    return {"passportId": f"urn:uuid:{record.passport_id}", "version": version.version, "view": view.value,
+            "modelId": record.model_id, "passport": passport}
+
+
+def _issued_response(context: ServiceContext, issued: Issued, status: int = 201) -> JSONResponse:
+    content = {**envelope(issued.passport, issued.version, View.FULL),
+               "warnings": [w.as_dict() for w in issued.warnings]}
+    headers = {"ETag": etag(issued.version.version, View.FULL.value),
+               "Location": context.urls.api_passport(issued.passport_id)}
+    return JSONResponse(content, status_code=status, headers=headers)
+
+
+def _view_of(caller: Caller, record: PassportRecord) -> View:
+    view = row_view(caller, record)
+    if record.ceased and view is View.PUBLIC:
+        raise Gone(f"passport {record.passport_id} has ceased: the battery was recycled (Art. 77(8))")
+    return view
+
+
+@router.post("", status_code=201, response_model=IssuedPassport, summary="Issue a passport",
+             responses={**PROBLEMS, 201: {"description": "Issued: version 1, signed in every view",
+                                          "headers": {"Location": {"schema": {"type": "string"}},
+                                                      "ETag": {"schema": {"type": "string"}}}}},
+             openapi_extra=body("Passport", "application/json"))
+async def issue(
+    request: Request, context: Context, caller: CallerDep,
+    model_id: Annotated[str | None, Query(alias="modelId", max_length=36,
+                                          description="A battery model of yours: the body then holds item data")] = None,
+) -> JSONResponse:
+    """Validate, sign and store version 1 of a passport for the caller's organisation (role manufacturer)."""
+    organisation = require(caller, Role.MANUFACTURER)
+    document = await read_json(request)
+    if not isinstance(document, dict):
+        raise InvalidInput("the body is a passport document: a JSON object")
+    issued = await run_in_threadpool(Passports(context).issue, organisation, document, model_id)
+    return _issued_response(context, issued)
+
+
+@router.get("/{passport_id}", response_model=PassportEnvelope, summary="Read a passport in your view",
+            responses={**PROBLEMS, 200: {"headers": {"ETag": {"schema": {"type": "string"}}}}})
+def read(passport_id: PassportId, context: Context, caller: CallerDep, version: VersionParam = None) -> JSONResponse:
+    """The passport as the caller's role may see it (DESIGN §3): anonymous and admins the public view, persons with a
+    legitimate interest and authorities theirs, the responsible manufacturer the full view."""
+    record = context.store.get_passport(parse_passport_id(passport_id))
+    view = _view_of(caller, record)
+    stored = context.store.get_version(record.passport_id, version)
+    return JSONResponse(envelope(record, stored, view), headers={"ETag": etag(stored.version, view.value),
+                                                                 "Vary": "Authorization"})
+
+
+@router.patch("/{passport_id}", response_model=IssuedPassport, summary="Revise a passport (JSON Merge Patch)",
+              responses={**PROBLEMS, 200: {"headers": {"ETag": {"schema": {"type": "string"}}}}},
+              openapi_extra=free_body({"type": "object"}, "application/merge-patch+json", "application/json"))
+async def revise(
+    passport_id: PassportId, request: Request, context: Context, caller: CallerDep,
+    if_match: Annotated[str | None, Header(description="ETag of the version the change is based on")] = None,
+) -> JSONResponse:
+    """A new signed version from a JSON Merge Patch (RFC 7396) of the current one. If-Match is required (428);
+    a stale one gets 412. Status and second-life links change only through events and repurposing (409)."""
+    organisation = require(caller, Role.MANUFACTURER)
+    patch = await read_json(request, MERGE_PATCH_TYPES)
+    if not isinstance(patch, dict):
+        raise InvalidInput("a merge patch of a passport is a JSON object")
+    record = await run_in_threadpool(context.store.get_passport, parse_passport_id(passport_id))
+    if record.organisation != organisation:
+        raise Forbidden(f"passport {record.passport_id} is the responsibility of another organisation")
+    base = expected_version(if_match, record.current_version)
+    issued = await run_in_threadpool(Passports(context).revise, record.passport_id, organisation, patch, base)
+    return _issued_response(context, issued, 200)
+
+
+@router.get("/{passport_id}/versions", response_model=VersionList, summary="Version history",
+            responses=PROBLEMS)
+def versions(passport_id: PassportId, context: Context, caller: CallerDep) -> dict[str, Any]:
+    """Every version's number, time and issuer; the full view also gets each version's hash and warnings."""
+    record = context.store.get_passport(parse_passport_id(passport_id))
+    view = _view_of(caller, record)
+    listed = []
+    for stored in context.store.list_versions(record.passport_id):
+        item: dict[str, Any] = {"version": stored.version, "createdAt": rfc3339(stored.created_at),
+                                "issuer": stored.signed_by}
+        if view is View.FULL:
+            item |= {"fullViewHash": stored.full_hash, "warnings": list(stored.warnings)}
+        listed.append(item)
+    return {"passportId": f"urn:uuid:{record.passport_id}", "ceased": record.ceased, "versions": listed}
+
+
+@router.get("/{passport_id}/credential", summary="The signed credential of a version and view",
+            response_class=Response, responses={**PROBLEMS, 200: {"content": {VIEW_MEDIA: {}, "application/vc+jwt": {}}}})
+def credential(
+    passport_id: PassportId, context: Context, caller: CallerDep, version: VersionParam = None,
+    view: Annotated[View | None, Query(description="public, legitimate_interest, authority or full; never above "
+                                                   "your role's view (default: your view)")] = None,
+    format: Annotated[str, Query(pattern="^(di|jwt)$", description="di: Data Integrity proof (as stored); "
+                                                                    "jwt: VC-JOSE compact JWS")] = "di",
+) -> Response:
+    """The W3C VC 2.0 credential exactly as signed and stored (``eddsa-jcs-2022``), or enveloped as a JWS."""
+    record = context.store.get_passport(parse_passport_id(passport_id))
+    allowed = _view_of(caller, record)
+    chosen = view or allowed
+    if not view_contains(allowed, chosen):
+        raise Forbidden(f"your view is {allowed.value}; the {chosen.value} view is not yours to read")
+    stored = context.store.get_version(record.passport_id, version)
+    if format == "jwt":
+        from passport.jose import MEDIA_TYPE, envelope as jws
+        from passport.service.organisations import signer_for
+
+        signer = signer_for(context, record.organisation)
+        return Response(jws(json.loads(stored.credential(chosen.value)), signer), media_type=MEDIA_TYPE)
+    return Response(stored.credential(chosen.value), media_type=VIEW_MEDIA,
+                    headers={"ETag": etag(stored.version, chosen.value), "Vary": "Authorization"})
+
+
+@router.post("/{passport_id}/events", response_model=IssuedPassport, status_code=201,
+             summary="Record a lifecycle event", responses=PROBLEMS,
+             openapi_extra=free_body({"$ref": "#/components/schemas/Event"}, "application/json"))
+async def events(
+    passport_id: PassportId, request: Request, context: Context, caller: CallerDep,
+    if_match: Annotated[str | None, Header(description="Optional: refuse (412) unless this is still current")] = None,
+) -> JSONResponse:
+    """``state-of-health`` readings, a ``negative-event``, a ``status-change`` to waste, or ``recycled`` (a waste
+    battery only: the passport then ceases, Art. 77(8)). Each is a new signed version; forbidden transitions are
+    409."""
+    organisation = require(caller, Role.MANUFACTURER)
+    raw = await read_json(request)
+    event = parse_event(json_bytes(raw))
+    record = await run_in_threadpool(context.store.get_passport, parse_passport_id(passport_id))
+    expected_version(if_match, record.current_version, required=False)
+    issued = await run_in_threadpool(Lifecycle(Passports(context)).apply, record.passport_id, organisation, event)
+    return _issued_response(context, issued)
+
+
+@router.post("/{passport_id}/repurpose", response_model=RepurposeResult, status_code=201,
+             summary="Give the battery a second life (new linked passport)", responses=PROBLEMS,
+             openapi_extra=free_body({"$ref": "#/components/schemas/RepurposeRequest"}, "application/json"))
+async def repurpose(passport_id: PassportId, request: Request, context: Context, caller: CallerDep) -> JSONResponse:
+    """Art. 77(7): creates the successor passport (status repurposed, re-used or remanufactured) linked to this
+    one, which is frozen with the same status. Body: ``{"status", "passport": {…}, "modelId"?}``."""
+    organisation = require(caller, Role.MANUFACTURER)
+    raw = await read_json(request)
+    if not isinstance(raw, dict) or not isinstance(raw.get("passport"), dict) or not isinstance(raw.get("status"), str):
+        raise InvalidInput('the body is {"status": "repurposed|re-used|remanufactured", "passport": {…}}')
+    extra = set(raw) - {"status", "passport", "modelId"}
+    if extra:
+        raise InvalidInput(f"unknown member(s): {', '.join(sorted(extra))}")
+    model_id = raw.get("modelId")
+    if model_id is not None and not isinstance(model_id, str):
+        raise InvalidInput("modelId: a string")
+    new, old = await run_in_threadpool(Lifecycle(Passports(context)).repurpose, parse_passport_id(passport_id),
+                                       organisation, raw["status"], raw["passport"], model_id)
+    content = {"successor": {**envelope(new.passport, new.version, View.FULL),
+                             "warnings": [w.as_dict() for w in new.warnings]},
+               "predecessor": envelope(old.passport, old.version, View.FULL)}
+    return JSONResponse(content, status_code=201, headers={"Location": context.urls.api_passport(new.passport_id)})
+
+
+@router.get("", response_model=SearchPage, summary="Search passports",
+            responses={**PROBLEMS, 200: {"content": {"text/csv": {}},
+                                         "headers": {"Link": {"schema": {"type": "string"}}}}})
+def search_passports(
+    request: Request, context: Context, caller: CallerDep,
+    gtin: Annotated[str | None, Query(pattern=r"^[0-9]{14}$")] = None,
+    serial: Annotated[str | None, Query(max_length=20)] = None,
+    manufacturer: Annotated[str | None, Query(max_length=64, description="Organisation slug")] = None,
+    model: Annotated[str | None, Query(max_length=36, description="Battery model id")] = None,
+    category: Annotated[str | None, Query(pattern="^(ev|lmt|industrial|stationary)$")] = None,
+    chemistry: Annotated[str | None, Query(max_length=20)] = None,
+    status: Annotated[str | None, Query(pattern="^(original|repurposed|re-used|remanufactured|waste)$",
+                                        description="Needs a view containing the status")] = None,
+    updated_since: Annotated[dt.datetime | None, Query(alias="updatedSince")] = None,
+    updated_before: Annotated[dt.datetime | None, Query(alias="updatedBefore")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: Annotated[str | None, Query(max_length=100)] = None,
+) -> Response:
+    """Passports matching every filter given, each in the caller's view, ordered by issue time. A role may filter
+    only by fields its view contains (403 otherwise). ``Accept: text/csv`` streams every page as CSV."""
+    filters = {"gtin": gtin, "serial": serial, "manufacturer": manufacturer, "model": model, "category": category,
+               "chemistry": chemistry, "status": status}
+    since, before = _aware(updated_since), _aware(updated_before)
+    query = build_query(caller, filters, updated_since=since, updated_before=before, cursor=cursor, limit=limit)
+    if "text/csv" in request.headers.get("accept", ""):
+        first = search(context, caller, query)
+        return StreamingResponse(csv_lines(_pages(context, caller, query, first), first.view), media_type="text/csv",
+                                 headers={"Content-Disposition": 'attachment; filename="passports.csv"'})
+    page = search(context, caller, query)
+    headers = {"Vary": "Authorization, Accept"}
+    if page.next_cursor:
+        params = dict(request.query_params) | {"cursor": page.next_cursor}
+        headers["Link"] = f'<{request.url.path}?{_encode(params)}>; rel="next"'
+    return JSONResponse({"items": [row.as_json() for row in page.rows], "next_cursor": page.next_cursor},
+                        headers=headers)
+
+
+def _aware(moment: dt.datetime | None) -> dt.datetime | None:
+    if moment is not None and moment.tzinfo is None:
+        raise InvalidInput("updatedSince/updatedBefore need a time zone, e.g. 2026-11-25T10:00:00Z")
+    return moment
+
+
+def _encode(params: dict[str, str]) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode(params)
+
+
+def _pages(context: ServiceContext, caller: Caller, query: Any, first: Page) -> Any:
+    from dataclasses import replace
+
+    page = first
+    yield page
+    while page.next_cursor:
+        from passport.service.search import decode_cursor
+
+        page = search(context, caller, replace(query, after=decode_cursor(page.next_cursor)))
+        yield page
+
+
+__all__ = ["envelope", "full_document", "router"]
