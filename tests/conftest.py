@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+pytest_plugins = ["tests.api_fixtures"]
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "docs" / "examples"
 EXAMPLE_NAMES = ("passport-ev", "passport-lmt", "passport-industrial")

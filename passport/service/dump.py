@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from passport import jsonio
 from passport.access import VIEW_ORDER, View
@@ -29,6 +29,7 @@ from passport.signing import KeyResolver
 from passport.storage import KeyRecord, Organisation, PassportRecord, VersionRecord
 from passport.urls import organisation_of_did
 
+T = TypeVar("T")
 FORMAT = "passport-export"
 FORMAT_VERSION = 1
 
@@ -187,6 +188,11 @@ class DumpVerifier:
             raise VerificationError("malformed", f"line {record['_line']}: a version needs all four views")
         for view in VIEW_ORDER:
             self._credential(record, view.value, credentials[view.value])
+        if record.get("createdAt") != credentials[View.FULL.value].get("validFrom"):
+            # The version's time is its signature's (validFrom, signed); unchecked, a changed createdAt was
+            # restored as is, and a malformed one failed the restore with a bare ValueError.
+            raise VerificationError(
+                "malformed", f"line {record['_line']}: createdAt differs from the signed validFrom")
         self.report.versions += 1
 
     def _credential(self, record: Mapping[str, Any], view: str, credential: Mapping[str, Any]) -> None:
@@ -270,7 +276,7 @@ def restore(context: ServiceContext, path: Any) -> DumpReport:
         for record in records:
             verifier.feed(record)
             if record["type"] == "organisation":
-                organisations.append(_restore_organisation(record))
+                organisations.append(_restoring(_restore_organisation, record))
             elif record["type"] == "version":
                 first_version = record
                 break
@@ -278,15 +284,24 @@ def restore(context: ServiceContext, path: Any) -> DumpReport:
         def versions() -> Iterator[tuple[PassportRecord, VersionRecord, int | None]]:
             created: dict[str, Any] = {}
             if first_version is not None:
-                yield _restore_version(first_version, created)
+                yield _restoring(_restore_version, first_version, created)
             for record in records:
                 verifier.feed(record)
                 if record["type"] == "version":
-                    yield _restore_version(record, created)
+                    yield _restoring(_restore_version, record, created)
             verifier.finish()
 
         context.store.restore(organisations, versions())
     return verifier.report
+
+
+def _restoring(convert: Callable[..., T], record: Mapping[str, Any], *args: Any) -> T:
+    """A verified line as store records; what does not convert is a malformed line, never a bare exception."""
+    try:
+        return convert(record, *args)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise VerificationError(
+            "malformed", f"line {record.get('_line')}: cannot be restored ({type(exc).__name__})") from None
 
 
 def _restore_organisation(record: Mapping[str, Any]) -> tuple[Organisation, list[KeyRecord]]:

@@ -239,6 +239,15 @@ class ApiSqlMixin:
                 yield ImportResult(row["line"], row["passport_id"], row["version"],
                                    json.loads(row["problem"]) if row["problem"] else None)
 
+    # --- public reads -------------------------------------------------------------------------------------------
+
+    def version_dates(self, passport_id: str) -> list[tuple[int, dt.datetime]]:
+        """(version, time) of every version, without the credentials: the history of a public page."""
+        query = (select(passport_versions.c.version, passport_versions.c.created_at)
+                 .where(passport_versions.c.passport_id == passport_id).order_by(passport_versions.c.version))
+        with self.engine.connect() as connection:
+            return [(row[0], row[1]) for row in connection.execute(query)]
+
     # --- search ------------------------------------------------------------------------------------------------
 
     def search(self, query: SearchQuery, views: Sequence[str]) -> list[tuple[PassportRecord, dict[str, bytes]]]:

@@ -7,8 +7,22 @@ from fastapi import FastAPI
 from passport import __version__
 from passport.config import Settings
 from passport.service.context import ServiceContext, open_context
-from passport.web import api_admin, api_imports, api_models, api_passports, identity, meta, openapi
+from fastapi.staticfiles import StaticFiles
+
+from passport.web import (
+    api_admin,
+    api_imports,
+    api_models,
+    api_passports,
+    codes,
+    identity,
+    meta,
+    openapi,
+    resolver,
+)
+from passport.web.pages import STATIC, LruCache, PageRenderer
 from passport.web.problems import add_problem_handlers
+from passport.web.security import SecurityHeaders
 
 
 def create_app(settings: Settings, context: ServiceContext | None = None) -> FastAPI:
@@ -25,8 +39,12 @@ def create_app(settings: Settings, context: ServiceContext | None = None) -> Fas
     app.state.settings = settings
     app.state.context = context or open_context(settings)
     add_problem_handlers(app)
-    for module in (meta, identity, api_passports, api_models, api_imports, api_admin):
+    app.state.pages = PageRenderer(app.state.context)
+    app.state.qr_cache = LruCache(4096)
+    for module in (meta, identity, resolver, codes, api_passports, api_models, api_imports, api_admin):
         app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(SecurityHeaders, hsts=settings.public_base_url.startswith("https://"))
     openapi.install(app)
     return app
 

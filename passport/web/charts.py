@@ -1,0 +1,90 @@
+"""Server-rendered SVG charts for the public page: no JavaScript, presentation attributes only (a strict CSP
+forbids inline styles), each chart an accessible image with a title and the same numbers in a table next to it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from html import escape
+
+Translate = Callable[[str], str]
+
+WIDTH = 320
+BAR_H = 22
+GAP = 10
+LABEL_W = 120
+PALETTE = ("#1b5e20", "#2e7d32", "#43a047", "#66bb6a", "#0d47a1", "#1565c0")
+
+# Art. 8 minimum recycled shares (%): from 18 August 2031 and from 18 August 2036.
+MINIMUM_2031 = {"Co": 16.0, "Pb": 85.0, "Li": 6.0, "Ni": 6.0}
+MINIMUM_2036 = {"Co": 26.0, "Pb": 85.0, "Li": 12.0, "Ni": 15.0}
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: float
+    unit: str
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+
+
+def bar_chart(title: str, bars: Sequence[Bar], chart_id: str) -> str:
+    """Horizontal bars scaled to the largest value, each labelled with its number."""
+    top = max((b.value for b in bars), default=0.0) or 1.0
+    height = len(bars) * (BAR_H + GAP) + GAP
+    rows = []
+    for i, bar in enumerate(bars):
+        y = GAP + i * (BAR_H + GAP)
+        length = max(1.0, (WIDTH - LABEL_W - 70) * bar.value / top)
+        rows.append(
+            f'<text x="0" y="{y + 15}" font-size="12" fill="#1a1a1a">{escape(bar.label)}</text>'
+            f'<rect x="{LABEL_W}" y="{y}" width="{length:.1f}" height="{BAR_H}" fill="{PALETTE[i % len(PALETTE)]}"/>'
+            f'<text x="{LABEL_W + length + 6:.1f}" y="{y + 15}" font-size="12" fill="#1a1a1a">'
+            f"{_fmt(bar.value)} {escape(bar.unit)}</text>"
+        )
+    return (f'<svg class="chart" role="img" aria-labelledby="{chart_id}" viewBox="0 0 {WIDTH} {height}" '
+            f'width="100%" xmlns="http://www.w3.org/2000/svg"><title id="{chart_id}">{escape(title)}</title>'
+            + "".join(rows) + "</svg>")
+
+
+def recycled_chart(title: str, shares: Sequence[tuple[str, float, float]], labels: dict[str, str],
+                   chart_id: str, legend: tuple[str, str, str, str]) -> str:
+    """Per metal: pre-consumer and post-consumer shares stacked on a 0–100 % axis, with the Art. 8 minimum shares
+    for 2031 (dashed) and 2036 (solid) marked."""
+    scale = (WIDTH - LABEL_W - 10) / 100
+    height = len(shares) * (BAR_H + GAP) + GAP + 36
+    parts = []
+    for i, (metal, pre, post) in enumerate(shares):
+        y = GAP + i * (BAR_H + GAP)
+        parts.append(f'<text x="0" y="{y + 15}" font-size="12" fill="#1a1a1a">{escape(labels.get(metal, metal))}'
+                     "</text>")
+        parts.append(f'<rect x="{LABEL_W}" y="{y}" width="{100 * scale:.1f}" height="{BAR_H}" fill="#eeeeee"/>')
+        parts.append(f'<rect x="{LABEL_W}" y="{y}" width="{pre * scale:.1f}" height="{BAR_H}" fill="#1565c0"/>')
+        parts.append(f'<rect x="{LABEL_W + pre * scale:.1f}" y="{y}" width="{post * scale:.1f}" height="{BAR_H}" '
+                     'fill="#2e7d32"/>')
+        for minimum, dash in ((MINIMUM_2031, "4 3"), (MINIMUM_2036, "")):
+            if metal in minimum:
+                x = LABEL_W + minimum[metal] * scale
+                dashed = f' stroke-dasharray="{dash}"' if dash else ""
+                parts.append(f'<line x1="{x:.1f}" y1="{y - 3}" x2="{x:.1f}" y2="{y + BAR_H + 3}" stroke="#b71c1c" '
+                             f'stroke-width="2"{dashed}/>')
+    y = height - 24
+    pre_label, post_label, label_2031, label_2036 = legend
+    parts.append(f'<rect x="0" y="{y}" width="10" height="10" fill="#1565c0"/>'
+                 f'<text x="14" y="{y + 9}" font-size="11" fill="#1a1a1a">{escape(pre_label)}</text>'
+                 f'<rect x="150" y="{y}" width="10" height="10" fill="#2e7d32"/>'
+                 f'<text x="164" y="{y + 9}" font-size="11" fill="#1a1a1a">{escape(post_label)}</text>')
+    parts.append(f'<line x1="0" y1="{y + 20}" x2="12" y2="{y + 20}" stroke="#b71c1c" stroke-width="2" '
+                 f'stroke-dasharray="4 3"/><text x="16" y="{y + 24}" font-size="11" fill="#1a1a1a">'
+                 f'{escape(label_2031)}</text><line x1="150" y1="{y + 20}" x2="162" y2="{y + 20}" stroke="#b71c1c" '
+                 f'stroke-width="2"/><text x="166" y="{y + 24}" font-size="11" fill="#1a1a1a">{escape(label_2036)}'
+                 "</text>")
+    return (f'<svg class="chart" role="img" aria-labelledby="{chart_id}" viewBox="0 0 {WIDTH} {height}" '
+            f'width="100%" xmlns="http://www.w3.org/2000/svg"><title id="{chart_id}">{escape(title)}</title>'
+            + "".join(parts) + "</svg>")
+
+
+__all__ = ["MINIMUM_2031", "MINIMUM_2036", "Bar", "bar_chart", "recycled_chart"]

@@ -1,0 +1,45 @@
+"""Content negotiation of the resolver: which representation an ``Accept`` header (and ``linkType``) asks for."""
+
+from __future__ import annotations
+
+HTML = ("text/html", "application/xhtml+xml")
+JSON = ("application/json", "application/ld+json", "application/vc")
+LINKSET = ("application/linkset+json",)
+
+
+def _ranked(accept: str) -> list[tuple[float, int, str]]:
+    ranked = []
+    for position, item in enumerate(accept.split(",")):
+        media, *params = [part.strip() for part in item.split(";")]
+        quality = 1.0
+        for param in params:
+            if param.startswith("q="):
+                try:
+                    quality = float(param[2:])
+                except ValueError:
+                    quality = 0.0
+        if media and quality > 0:
+            ranked.append((-quality, position, media.lower()))
+    return sorted(ranked)
+
+
+def choose(accept: str | None, link_type: str | None) -> str:
+    """``html``, ``json``, ``linkset`` or ``redirect`` (to the link of ``linkType``).
+
+    ``linkType=linkset`` (and the deprecated ``all``) or a linkset media type answer with the linkset, never a
+    redirect. Wildcards and no ``Accept`` at all mean a person with a browser-like client: the page."""
+    if link_type in ("linkset", "all"):
+        return "linkset"
+    if link_type:
+        return "redirect"
+    for _, _, media in _ranked(accept or "*/*"):
+        if media in LINKSET:
+            return "linkset"
+        if media in JSON:
+            return "json"
+        if media in HTML or media in ("*/*", "text/*"):
+            return "html"
+    return "html"
+
+
+__all__ = ["choose"]

@@ -1,0 +1,168 @@
+"""The public passport page (HTML, mobile first, no JavaScript): what the public view holds, a signature badge
+computed by verifying the stored credential, SVG charts, version history. Rendering is cached per version and
+language; the badge per version (a few minutes, so a later key revocation shows)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from passport.access import View
+from passport.clock import rfc3339
+from passport.credentials import verify_credential
+from passport.errors import VerificationError
+from passport.service.context import ServiceContext
+from passport.service.resolvers import store_resolver
+from passport.storage import PassportRecord, VersionRecord
+from passport.web.charts import Bar, bar_chart, recycled_chart
+from passport.web.i18n import translations
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+STATIC = Path(__file__).resolve().parent / "static"
+BADGE_TTL = 300.0
+METAL_NAMES = {"Co": "Cobalt", "Li": "Lithium", "Ni": "Nickel", "Pb": "Lead"}
+STAGE_NAMES = {
+    "raw-material-acquisition": "Raw material acquisition and pre-processing",
+    "main-production": "Main product production",
+    "distribution": "Distribution",
+    "end-of-life-and-recycling": "End of life and recycling",
+}
+CATEGORY_NAMES = {"ev": "Electric vehicle battery", "lmt": "Light means of transport battery",
+                  "industrial": "Industrial battery", "stationary": "Stationary energy storage battery"}
+
+
+@dataclass(frozen=True)
+class Badge:
+    verified: bool
+    issuer: str
+    key: str
+    signed_at: str
+    reason: str = ""
+
+
+class LruCache:
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.items: OrderedDict[Any, Any] = OrderedDict()
+
+    def get(self, key: Any) -> Any:
+        if key in self.items:
+            self.items.move_to_end(key)
+            return self.items[key]
+        return None
+
+    def put(self, key: Any, value: Any) -> None:
+        self.items[key] = value
+        self.items.move_to_end(key)
+        while len(self.items) > self.size:
+            self.items.popitem(last=False)
+
+
+@dataclass
+class PageRenderer:
+    context: ServiceContext
+    environment: Environment = field(init=False)
+    pages: LruCache = field(default_factory=lambda: LruCache(2048))
+    badges: LruCache = field(default_factory=lambda: LruCache(8192))
+
+    def __post_init__(self) -> None:
+        self.environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
+                                       trim_blocks=True, lstrip_blocks=True)
+
+    def badge(self, record: PassportRecord, version: VersionRecord) -> Badge:
+        key = (record.passport_id, version.version)
+        cached = self.badges.get(key)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]  # type: ignore[no-any-return]
+        credential = version.credential_json(View.PUBLIC.value)
+        proof = credential.get("proof") or {}
+        method = str(proof.get("verificationMethod", ""))
+        try:
+            verify_credential(credential, store_resolver(self.context.store, self.context.urls))
+            badge = Badge(True, str(credential.get("issuer")), method.partition("#")[2], str(proof.get("created")))
+        except VerificationError as exc:
+            badge = Badge(False, str(credential.get("issuer")), method.partition("#")[2], str(proof.get("created")),
+                          exc.reason)
+        self.badges.put(key, (time.monotonic() + BADGE_TTL, badge))
+        return badge
+
+    def render(self, template: str, language: str, **values: Any) -> str:
+        gettext = translations(language).gettext
+        return self.environment.get_template(template).render(_=gettext, lang=language, **values)
+
+    def passport_page(self, record: PassportRecord, version: VersionRecord, latest: int, language: str,
+                      history: list[tuple[int, str]], links: Mapping[str, str]) -> str:
+        cache_key = (record.passport_id, version.version, latest, language)
+        cached = self.pages.get(cache_key)
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
+        document = version.credential_json(View.PUBLIC.value)["credentialSubject"]["passport"]
+        gettext = translations(language).gettext
+        html = self.render(
+            "passport.html", language, p=document, record=record, version=version.version, latest=latest,
+            badge=self.badge(record, version), history=history, links=links,
+            charts=charts(document, gettext), names=_names(gettext), fmt=_fmt,
+        )
+        self.pages.put(cache_key, html)
+        return html
+
+
+def _names(gettext: Callable[[str], str]) -> dict[str, dict[str, str]]:
+    return {
+        "metal": {k: gettext(v) for k, v in METAL_NAMES.items()},
+        "stage": {k: gettext(v) for k, v in STAGE_NAMES.items()},
+        "category": {k: gettext(v) for k, v in CATEGORY_NAMES.items()},
+    }
+
+
+def _fmt(value: Any, unit: str = "") -> str:
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, float):
+        text = f"{value:,.4g}" if abs(value) < 1e6 else f"{value:,.0f}"
+    else:
+        text = str(value)
+    return f"{text} {unit}".strip()
+
+
+def charts(document: Mapping[str, Any], gettext: Callable[[str], str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    carbon = document.get("carbonFootprint")
+    if carbon:
+        bars = [Bar(gettext(STAGE_NAMES.get(s["lifecycleStage"], s["lifecycleStage"])), float(s["carbonFootprint"]),
+                    "kg CO₂e/kWh") for s in carbon.get("carbonFootprintPerLifecycleStage", [])]
+        out["carbon"] = bar_chart(gettext("Carbon footprint by life-cycle stage"), bars, "chart-carbon")
+    substances = (document.get("composition") or {}).get("hazardousSubstances") or []
+    if substances:
+        bars = [Bar(s["hazardousSubstanceName"], float(s["hazardousSubstanceConcentration"]), "%")
+                for s in substances]
+        out["composition"] = bar_chart(gettext("Hazardous substances, share of battery weight"), bars,
+                                       "chart-composition")
+    recycled = (document.get("circularity") or {}).get("recycledContent") or []
+    if recycled:
+        shares = [(r["recycledMaterial"], float(r["preConsumerShare"]), float(r["postConsumerShare"]))
+                  for r in recycled]
+        out["recycled"] = recycled_chart(
+            gettext("Recycled content against the minimum shares of Art. 8"), shares,
+            {k: gettext(v) for k, v in METAL_NAMES.items()}, "chart-recycled",
+            (gettext("pre-consumer"), gettext("post-consumer"), gettext("minimum 2031"), gettext("minimum 2036")),
+        )
+    return out
+
+
+def credential_bytes_json(data: bytes) -> dict[str, Any]:
+    return json.loads(data)  # type: ignore[no-any-return]
+
+
+def history_of(versions: list[VersionRecord]) -> list[tuple[int, str]]:
+    return [(v.version, rfc3339(v.created_at)[:10]) for v in versions]
+
+
+__all__ = ["Badge", "LruCache", "PageRenderer", "charts", "history_of"]
