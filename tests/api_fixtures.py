@@ -11,6 +11,7 @@ import copy
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 import httpx
@@ -18,7 +19,7 @@ import pytest
 
 from passport.access import VIEW_AUDIENCES, View, project
 from passport.models.base import Audience
-from passport.models.introspect import FieldNode, leaves
+from passport.models.introspect import FieldNode, leaves, unwrap
 from passport.models.passport import Passport
 from passport.service.apikeys import create_api_key
 from passport.service.context import ServiceContext
@@ -208,6 +209,12 @@ def every_field_document(ev: Mapping[str, Any]) -> dict[str, Any]:
             "timeExtremeLowTempCharging": 8.3319, "lastUpdate": _stamp(1, 29)},
         "negativeEvents": [{"negativeEvent": "zq-liveonly-negative-event-crash", "lastUpdate": _stamp(1, 30)}],
     }
+    doc["custody"] = {
+        "holder": "did:web:zq-liveonly-holder.example", "responsibleOperator": "did:web:zq-liveonly-operator.example",
+        "events": [{"type": "transfer", "at": _stamp(2, 31), "by": "did:web:zq-liveonly-by.example",
+                    "to": "did:web:zq-liveonly-to.example", "note": "zq-liveonly-custody-note",
+                    "recoveredMaterials": [{"material": "zq-liveonly-recovered", "mass": 3.7713}]}],
+    }
     return doc
 
 
@@ -239,7 +246,8 @@ LEAVES: Mapping[str, FieldNode] = {node.pointer: node for node in leaves(Passpor
 
 def audience(pointer: str) -> Audience:
     node = LEAVES.get(pointer)
-    assert node is not None and node.audience is not None, f"{pointer} is not a field of the passport"
+    assert node is not None, f"{pointer} is not a field of the passport"
+    assert node.audience is not None
     return node.audience
 
 
@@ -274,6 +282,8 @@ class Secrets:
             for pointer, value in leaf_values(full):
                 if audience(pointer) in VIEW_AUDIENCES[view] or (pointer in LINK_FIELDS and not links):
                     continue
+                if _enumerated(pointer):  # "pack", "original": other passports' values too
+                    continue
                 for text in text_forms(value):
                     if len(text) >= 5 and text not in visible:
                         hidden.append((pointer, text))
@@ -282,6 +292,18 @@ class Secrets:
 
     def leaked(self, view: View, body: str) -> list[tuple[str, str]]:
         return [(pointer, text) for pointer, text in self.by_view[view] if text in body]
+
+
+def _enumerated(pointer: str) -> bool:
+    element, _ = unwrap(LEAVES[pointer].annotation)
+    return isinstance(element, type) and issubclass(element, Enum)
+
+
+def indistinct(pointer: str) -> bool:
+    """Fields whose values cannot be told apart by their text (enumerations, booleans, country codes): no value
+    of theirs is a meaningful sentinel; the structural checks (no such field in a response) cover them."""
+    element, _ = unwrap(LEAVES[pointer].annotation)
+    return _enumerated(pointer) or element is bool or pointer.endswith("/addressCountry")
 
 
 def jws_payload(compact: str) -> str:
@@ -315,6 +337,7 @@ __all__ = [
     "ANONYMOUS",
     "AUTHORITY",
     "LEGITIMATE",
+    "LINK_FIELDS",
     "NDJSON",
     "OTHER",
     "OTHER_ORG",
@@ -332,6 +355,7 @@ __all__ = [
     "cas",
     "every_field_document",
     "fields_outside",
+    "indistinct",
     "jws_payload",
     "leaf_values",
     "passports_in",

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from pydantic import SecretStr
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
+from pydantic import SecretStr
 from typer.testing import CliRunner, Result
 
 from passport.cli import app, commands  # noqa: F401  (commands registers the sub-commands)
@@ -227,15 +227,14 @@ async def test_private_keys_never_appear(
     assert "privateKey" not in export
 
     context = open_context(cli.settings())
+    wrong = open_context(cli.settings().model_copy(update={"key_passphrase": SecretStr("wrong")}))
     try:
         signer = signer_for(context, "acme")
         assert_no_secret(forms, "repr()", repr(signer) + repr(context.keystore) + repr(context))
         failures: list[Callable[[], object]] = [
             lambda: context.keystore.signer("acme", "key-9", "x"),
             lambda: signer_for(context, "nobody"),
-            lambda: open_context(
-                cli.settings().model_copy(update={"key_passphrase": SecretStr("wrong")})
-            ).keystore.signer("acme", "key-2", "x"),
+            lambda: signer_for(wrong, "acme"),
         ]
         for failure in failures:
             with pytest.raises(PassportError) as caught:
@@ -251,7 +250,7 @@ async def test_private_keys_never_appear(
             assert all("d" not in key for key in jwks["keys"])
     finally:
         context.close()
-    assert caplog.records is not None
+        wrong.close()
     assert_no_secret(forms, "the logs", caplog.text)
 
 
@@ -344,3 +343,14 @@ def test_not_found_for_a_missing_key_file(context_factory: Callable[..., Service
     (context.settings.keys_dir / "acme" / "key-1.pem").unlink()
     with pytest.raises(NotFound, match="private key 'key-1' of 'acme'"):
         signer_for(context, "acme")
+
+
+def test_the_secret_scan_finds_leaks(context_factory: Callable[..., ServiceContext]) -> None:
+    context = context_factory()
+    create_organisation(context, "acme", "ACME Batteries GmbH")
+    forms = secret_forms(context.settings.keys_dir, None)
+    pem = (context.settings.keys_dir / "acme" / "key-1.pem").read_text("ascii")
+    seed = signer_for(context, "acme").private_key.private_bytes_raw()
+    for leak in (pem, f"seed={seed.hex()}", base64.b64encode(seed).decode(), b58encode(seed)):
+        with pytest.raises(AssertionError, match="private key material"):
+            assert_no_secret(forms, "a planted leak", f"log line: {leak}")

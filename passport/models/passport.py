@@ -8,6 +8,7 @@ from passport.models.circularity import Circularity
 from passport.models.composition import MaterialComposition
 from passport.models.condition import BatteryCondition
 from passport.models.conformity import Conformity
+from passport.models.custody import Custody
 from passport.models.identity import GeneralProductInformation, PassportId
 from passport.models.performance import PerformanceAndDurability
 
@@ -36,6 +37,9 @@ class Passport(WireModel):
     performance: PerformanceAndDurability = group("Rated performance and durability of the battery model.")
     condition: BatteryCondition | None = optional_group(
         "State of health and dynamic data of the individual battery.", annex="4"
+    )
+    custody: Custody | None = optional_group(
+        "Custody, responsibility and end-of-life events of the individual battery (set by the service)."
     )
 
 

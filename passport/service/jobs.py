@@ -4,7 +4,9 @@ report as it goes and can be resumed: passports already on the new model version
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import replace
+from typing import Any
 
 from passport.clock import truncate_ms
 from passport.errors import PassportError, VersionConflict
@@ -34,7 +36,7 @@ def run_job(context: ServiceContext, job_id: str) -> None:
     log.info("job %s done: %d passports", job_id, len(report))
 
 
-def _reissue_one(passports: Passports, passport_id: str, document: dict[str, object], number: int) -> dict[str, object]:
+def _reissue_one(passports: Passports, passport_id: str, document: Mapping[str, Any], number: int) -> dict[str, object]:
     for _ in range(3):  # a concurrent event on the same passport: read it again and retry
         try:
             issued = passports.reissue_with_model(passport_id, document, number)

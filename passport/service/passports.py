@@ -12,6 +12,7 @@ from passport.access import View
 from passport.clock import rfc3339, truncate_ms, uuid7
 from passport.credentials import VersionSubject, sign_version
 from passport.errors import Forbidden, InvalidInput, NotFound, Problem, TransitionNotAllowed
+from passport.materials import composition_lines, recycled_lines
 from passport.models.passport import Passport
 from passport.rules import RuleContext
 from passport.service.context import ServiceContext
@@ -22,7 +23,8 @@ from passport.validation import check
 
 IMMUTABLE = (("passportId",), ("general", "gtin"), ("general", "serialNumber"))
 # Changed only by lifecycle events and the repurpose action, never by a plain revision.
-LIFECYCLE = (("general", "batteryStatus"), ("general", "predecessorPassports"), ("general", "successorPassports"))
+LIFECYCLE = (("general", "batteryStatus"), ("general", "predecessorPassports"), ("general", "successorPassports"),
+             ("custody",))
 
 Append = tuple[PassportRecord, VersionRecord, int | None]
 
@@ -46,7 +48,8 @@ def normalise(passport: Passport) -> dict[str, Any]:
 def record_of(
     passport_id: str, version: int, document: Mapping[str, Any], organisation: str, created: dt.datetime,
     updated: dt.datetime, *, ceased: bool = False, model_id: str | None = None, model_version: int | None = None,
-    holder: str | None = None,
+    holder: str | None = None, recovered: tuple[tuple[str, float | None, float], ...] = (),
+    recycler: str | None = None,
 ) -> PassportRecord:
     general = document["general"]
     return PassportRecord(
@@ -54,7 +57,8 @@ def record_of(
         current_version=version, category=general["batteryCategory"],
         chemistry=document["composition"]["batteryChemistry"]["shortName"], status=general["batteryStatus"],
         ceased=ceased, created_at=created, updated_at=updated, model_id=model_id, model_version=model_version,
-        holder=holder,
+        holder=holder, materials=composition_lines(document), recycled=recycled_lines(document),
+        recovered=recovered, recycler=recycler,
     )
 
 
@@ -125,6 +129,8 @@ class Passports:
                                 or wire["general"].get("successorPassports")):
             raise TransitionNotAllowed(
                 "a passport starts 'original'; second-life passports are created by the repurpose action")
+        if "custody" in wire:
+            raise TransitionNotAllowed("custody is recorded by custody events, not in the passport document")
         passport_id = wire["passportId"].removeprefix("urn:uuid:") if "passportId" in wire else str(uuid7())
         wire["passportId"] = f"urn:uuid:{passport_id}"
         append = self.sign(organisation, passport_id, 1, wire, checked.warnings, None,
@@ -168,21 +174,27 @@ class Passports:
 
     def prepare_next(
         self, record: PassportRecord, document: Mapping[str, Any], previous: VersionRecord, *,
-        organisation: str | None = None, ceased: bool = False, **record_changes: Any,
+        organisation: str | None = None, signer: str | None = None, responsible: str | None = None,
+        ceased: bool = False, **record_changes: Any,
     ) -> tuple[Append, list[Problem]]:
+        """The next version, signed by ``signer`` (default: ``organisation``, else the responsible operator); the
+        responsible operator becomes ``responsible`` (default: likewise)."""
         checked = check(dict(document), RuleContext(self.context.clock()))
         wire = normalise(checked.passport)
         changes = {"model_id": record.model_id, "model_version": record.model_version, "holder": record.holder}
         changes.update(record_changes)
-        append = self.sign(organisation or record.organisation, record.passport_id, previous.version + 1, wire,
-                           checked.warnings, previous, created=record.created_at, ceased=ceased, **changes)
+        append = self.sign(signer or organisation or record.organisation, record.passport_id, previous.version + 1,
+                           wire, checked.warnings, previous, created=record.created_at, ceased=ceased,
+                           responsible=responsible or organisation or record.organisation, **changes)
         return append, checked.warnings
 
     def sign(
         self, organisation: str, passport_id: str, number: int, wire: dict[str, Any], warnings: list[Problem],
         previous: VersionRecord | None, *, created: dt.datetime | None = None, ceased: bool = False,
-        **record_fields: Any,
+        responsible: str | None = None, **record_fields: Any,
     ) -> Append:
+        """Sign version ``number`` with ``organisation``'s key; the record names ``responsible`` (default: the same
+        organisation) as the responsible operator."""
         now = truncate_ms(self.context.clock())
         subject = VersionSubject(passport_id, number, wire["general"]["gtin"], wire["general"]["serialNumber"],
                                  self.context.urls.did(organisation), rfc3339(now), ceased)
@@ -190,8 +202,8 @@ class Passports:
                               previous.credentials if previous else None)
         version = VersionRecord(passport_id, number, now, signed.full_hash, subject.issuer, signed.credentials,
                                 tuple(w.as_dict() for w in warnings))
-        record = record_of(passport_id, number, wire, organisation, created or now, now, ceased=ceased,
-                           **record_fields)
+        record = record_of(passport_id, number, wire, responsible or organisation, created or now, now,
+                           ceased=ceased, **record_fields)
         return record, version, previous.version if previous else None
 
     def writable(self, passport_id: str, organisation: str) -> PassportRecord:

@@ -253,9 +253,11 @@ class ApiSqlMixin:
     def search(self, query: SearchQuery, views: Sequence[str]) -> list[tuple[PassportRecord, dict[str, bytes]]]:
         """One page of passports matching ``query``, ordered by id (UUID v7: issue time), each with the current
         version's credentials of ``views``."""
+        from passport.storage.sql import holder_slug  # noqa: PLC0415  (sql imports this module)
+
         columns = [passport_versions.c[f"credential_{view}"].label(f"credential_{view}") for view in views]
         statement = (
-            select(passports, organisations.c.slug, *columns)
+            select(passports, organisations.c.slug, holder_slug(), *columns)
             .join(organisations, organisations.c.id == passports.c.organisation_id)
             .join(passport_versions, and_(passport_versions.c.passport_id == passports.c.id,
                                           passport_versions.c.version == passports.c.current_version))
@@ -265,7 +267,7 @@ class ApiSqlMixin:
         )
         with self.engine.connect() as connection:
             rows = connection.execute(statement).mappings().all()
-        from passport.storage.sql import _passport
+        from passport.storage.sql import _passport  # noqa: PLC0415  (sql imports this module)
 
         return [(_passport(row), {view: bytes(row[f"credential_{view}"]) for view in views}) for row in rows]
 

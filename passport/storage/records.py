@@ -52,6 +52,11 @@ class PassportRecord:
     model_id: str | None = None
     model_version: int | None = None
     holder: str | None = None  # organisation slug of whoever physically holds the battery (custody)
+    # Derived from the version being written, for inventories and reports (not loaded back on reads):
+    materials: tuple[tuple[str, str, str, float], ...] = ()  # (inventory key, name, CAS, kg)
+    recycled: tuple[tuple[str, float, float], ...] = ()  # (metal, pre-consumer %, post-consumer %)
+    recovered: tuple[tuple[str, float | None, float], ...] = ()  # recycled now: (material, input kg, recovered kg)
+    recycler: str | None = None
 
 
 @dataclass(frozen=True)

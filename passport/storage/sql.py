@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from passport.errors import Conflict, NotFound, VersionConflict
 from passport.storage import migrate
 from passport.storage.api_sql import ApiSqlMixin
+from passport.storage.circularity_sql import CircularitySqlMixin
 from passport.storage.records import CREDENTIAL_VIEWS, KeyRecord, Organisation, PassportRecord, VersionRecord
 from passport.storage.tables import organisations, passport_versions, passports, signing_keys
 
@@ -55,7 +56,7 @@ class _AppendFailed(IntegrityError):
         self.expected_previous = expected_previous
 
 
-class SqlStore(ApiSqlMixin):
+class SqlStore(ApiSqlMixin, CircularitySqlMixin):
     """One ``Store`` for both engines; queries are written once against passport/storage/tables.py."""
 
     def __init__(self, url: str, *, migrate: bool = True) -> None:
@@ -211,6 +212,7 @@ class SqlStore(ApiSqlMixin):
             if moved.rowcount != 1:
                 raise VersionConflict(f"passport {passport.passport_id} is no longer at version {expected_previous}")
         connection.execute(insert(passport_versions).values(**_version_values(version)))
+        self._write_derived(connection, passport, expected_previous is None)
 
     def _explain_integrity_error(self, passport: PassportRecord, expected_previous: int | None) -> Conflict:
         with self.engine.connect() as connection:
@@ -234,7 +236,7 @@ class SqlStore(ApiSqlMixin):
     def _one_passport(self, condition: Any, missing: str) -> PassportRecord:
         # An explicit ON clause: passports has two foreign keys to organisations (the responsible operator and,
         # since migration 0002, the holder), so an implicit join is ambiguous and fails at run time.
-        query = (select(passports, organisations.c.slug)
+        query = (select(passports, organisations.c.slug, holder_slug())
                  .join(organisations, passports.c.organisation_id == organisations.c.id).where(condition))
         with self.engine.connect() as connection:
             row = connection.execute(query).mappings().first()
@@ -304,7 +306,14 @@ def _passport(row: RowMapping) -> PassportRecord:
     return PassportRecord(
         row["id"], row["gtin"], row["serial"], row["slug"], row["current_version"], row["category"],
         row["chemistry"], row["status"], bool(row["ceased"]), row["created_at"], row["updated_at"],
-        row.get("model_id"), row.get("model_version"))
+        row.get("model_id"), row.get("model_version"), row.get("holder_slug"))
+
+
+def holder_slug() -> Any:
+    """The holder's organisation slug, as a column of a passports query."""
+    holders = organisations.alias("holders")
+    return (select(holders.c.slug).where(holders.c.id == passports.c.holder_organisation_id)
+            .scalar_subquery().label("holder_slug"))
 
 
 def _version_values(version: VersionRecord) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 
 from passport.access import Role
@@ -15,7 +15,7 @@ from passport.service.apikeys import create_api_key, revoke_api_key
 from passport.service.resolvers import chain, store_resolver
 from passport.signing import did_key_resolver
 from passport.storage import ApiKeyRecord, KeyRecord
-from passport.web.auth import CallerDep, require
+from passport.web.auth import CallerDep, get_caller, require
 from passport.web.bodies import read_json
 from passport.web.deps import Context
 from passport.web.openapi import free_body
@@ -117,8 +117,9 @@ def rotate(slug: Slug, context: Context, caller: CallerDep) -> dict[str, Any]:
     return _signing_key(orgs.rotate_key(context, slug))
 
 
+# Anyone may verify; a key that is sent is still checked (a wrong or revoked key is a 401 on every route).
 @router.post("/verify", response_model=VerifyResult, summary="Verify a credential", responses=PROBLEMS,
-             openapi_extra=free_body({"type": "object", "description": "A credential with a Data Integrity proof"},
+             dependencies=[Depends(get_caller)], openapi_extra=free_body({"type": "object", "description": "A credential with a Data Integrity proof"},
                                      "application/json", "application/vc"))
 async def verify(request: Request, context: Context) -> dict[str, Any]:
     """Checks the ``eddsa-jcs-2022`` proof of any credential against the keys of this service's organisations

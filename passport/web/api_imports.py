@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from passport.access import Role
-from passport.errors import InvalidInput
+from passport.errors import InvalidInput, NotFound
 from passport.service.context import ServiceContext
 from passport.service.imports import BATCH, Importer, Splitter, finish, open_import, report_head, result_json
 from passport.storage import ImportRecord
@@ -54,14 +54,18 @@ async def _batches(request: Request, splitter: Splitter) -> AsyncIterator[list[t
              responses=PROBLEMS, openapi_extra=free_body({"type": "string"}, *NDJSON, *CSV))
 async def bulk_import(
     request: Request, context: Context, caller: CallerDep,
-    idempotency_key: Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=200,
-                                           description="Same key, same import: re-sending returns the same report "
-                                                       "and creates nothing twice")],
+    # Optional to FastAPI so that authentication answers first (401 before a 4xx about the header); required
+    # below.
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200,
+                                                  description="Required. Same key, same import: re-sending returns "
+                                                              "the same report and creates nothing twice")] = None,
 ) -> StreamingResponse:
     """NDJSON (one passport document, ``{"modelId", "passport"}`` or event line per line) or CSV (rows of item data
     with a ``modelId`` column, or event rows with ``passportId``). The response is a per-line report: line number and
     passport id and version, or the problem."""
     require(caller, Role.MANUFACTURER)
+    if not idempotency_key:
+        raise InvalidInput("send an Idempotency-Key header (1 to 200 characters) naming this import")
     kind = "csv" if require_media_type(request, NDJSON + CSV) in CSV else "ndjson"
     session, complete = await run_in_threadpool(open_import, context, caller, idempotency_key)
     if not complete:
@@ -84,7 +88,8 @@ def read_import(import_id: str, context: Context, caller: CallerDep) -> Streamin
     organisation = require(caller, Role.MANUFACTURER)
     record = context.store.get_import(import_id)
     if record.organisation != organisation:
-        raise InvalidInput(f"import {import_id} is not yours")
+        # 404 like any job of another organisation (was a 400): whether the import exists is not theirs to know.
+        raise NotFound(f"no import {import_id}")
     return StreamingResponse(report_stream(context, record), media_type="application/json")
 
 

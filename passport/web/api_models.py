@@ -8,9 +8,10 @@ from fastapi import APIRouter, BackgroundTasks, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from passport.access import Role
+from passport.access import Role, View, project, view_for
 from passport.clock import rfc3339
 from passport.errors import NotFound
+from passport.service.apikeys import Caller
 from passport.service.context import ServiceContext
 from passport.service.jobs import run_job
 from passport.service.models import BatteryModels
@@ -26,10 +27,21 @@ from passport.web.schemas import JobReport, ModelCorrected, ModelEnvelope, Model
 router = APIRouter(prefix="/api/v1", tags=["battery models"])
 
 
-def model_json(context: ServiceContext, record: ModelRecord, warnings: list[Any] | None = None) -> dict[str, Any]:
+def model_view(caller: Caller, record: ModelRecord) -> View:
+    """Model data is passport data: the same audiences apply (composition is restricted, the test report is for
+    authorities only, ...). The responsible manufacturer reads everything, other roles their view."""
+    return view_for(caller.role, responsible=caller.organisation == record.organisation)
+
+
+def model_json(
+    context: ServiceContext, record: ModelRecord, warnings: list[Any] | None = None, view: View = View.FULL
+) -> dict[str, Any]:
     version = context.store.get_model_version(record.model_id, record.current_version)
+    # Projected like a passport: returning the stored document to every caller leaked the restricted,
+    # authorities-only and legitimate-interest-only model fields to the public.
+    document = dict(version.document) if view is View.FULL else project(version.document, view)
     return {"modelId": record.model_id, "version": record.current_version, "organisation": record.organisation,
-            "model": dict(version.document), "warnings": [w.as_dict() for w in warnings or []]}
+            "model": document, "warnings": [w.as_dict() for w in warnings or []]}
 
 
 def job_json(job: JobRecord) -> dict[str, Any]:
@@ -50,15 +62,19 @@ async def register(request: Request, context: Context, caller: CallerDep) -> JSO
 
 @router.get("/models", response_model=ModelList, summary="Battery models", responses=PROBLEMS)
 def list_models(context: Context, caller: CallerDep) -> dict[str, Any]:
-    """The caller's organisation's models (a manufacturer), or every model (other roles: model data is public)."""
+    """The caller's organisation's models (a manufacturer), or every model (other roles), each in the caller's
+    view as for a passport."""
     only = caller.organisation if caller.role is Role.MANUFACTURER else None
-    return {"items": [model_json(context, record) for record in context.store.list_models(only)]}
+    return {"items": [model_json(context, record, view=model_view(caller, record))
+                      for record in context.store.list_models(only)]}
 
 
 @router.get("/models/{model_id}", response_model=ModelEnvelope, summary="A battery model", responses=PROBLEMS)
-def read_model(model_id: str, context: Context) -> JSONResponse:
+def read_model(model_id: str, context: Context, caller: CallerDep) -> JSONResponse:
+    """The model data in the caller's view (the responsible manufacturer: all of it)."""
     record = context.store.get_model(model_id)
-    return JSONResponse(model_json(context, record), headers={"ETag": etag(record.current_version, "model")})
+    return JSONResponse(model_json(context, record, view=model_view(caller, record)),
+                        headers={"ETag": etag(record.current_version, "model"), "Vary": "Authorization"})
 
 
 @router.put("/models/{model_id}", response_model=ModelCorrected, status_code=202, summary="Correct a battery model",

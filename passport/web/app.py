@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from passport.web import (
     api_admin,
+    api_circularity,
     api_imports,
     api_models,
     api_passports,
@@ -41,7 +42,8 @@ def create_app(settings: Settings, context: ServiceContext | None = None) -> Fas
     add_problem_handlers(app)
     app.state.pages = PageRenderer(app.state.context)
     app.state.qr_cache = LruCache(4096)
-    for module in (meta, identity, resolver, codes, api_passports, api_models, api_imports, api_admin):
+    for module in (meta, identity, resolver, codes, api_passports, api_models, api_imports, api_circularity,
+                   api_admin):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(SecurityHeaders, hsts=settings.public_base_url.startswith("https://"))

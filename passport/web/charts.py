@@ -10,10 +10,12 @@ from html import escape
 Translate = Callable[[str], str]
 
 WIDTH = 320
-BAR_H = 22
-GAP = 10
-LABEL_W = 120
-PALETTE = ("#1b5e20", "#2e7d32", "#43a047", "#66bb6a", "#0d47a1", "#1565c0")
+BAR_H = 16
+GAP = 12
+LABEL_H = 16  # a bar chart's label sits on its own line above the bar: long stage names never collide
+VALUE_W = 120  # room kept right of the longest bar for its number and unit
+LABEL_W = 120  # the recycled-content chart keeps its (short) metal names left of the bars
+PALETTE = ("#1b5e20", "#2e7d32", "#388e3c", "#0d47a1", "#1565c0", "#4527a0")
 
 # Art. 8 minimum recycled shares (%): from 18 August 2031 and from 18 August 2036.
 MINIMUM_2031 = {"Co": 16.0, "Pb": 85.0, "Li": 6.0, "Ni": 6.0}
@@ -31,23 +33,28 @@ def _fmt(value: float) -> str:
     return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
 
 
-def bar_chart(title: str, bars: Sequence[Bar], chart_id: str) -> str:
-    """Horizontal bars scaled to the largest value, each labelled with its number."""
+def _svg(title: str, chart_id: str, height: int, parts: Sequence[str]) -> str:
+    return (f'<svg class="chart" role="img" aria-labelledby="{chart_id}" viewBox="0 0 {WIDTH} {height}" '
+            f'width="{WIDTH}" height="{height}" xmlns="http://www.w3.org/2000/svg">'
+            f'<title id="{chart_id}">{escape(title)}</title>' + "".join(parts) + "</svg>")
+
+
+def bar_chart(title: str, bars: Sequence[Bar], chart_id: str, number: Callable[[float], str] = _fmt) -> str:
+    """Horizontal bars scaled to the largest value, each with its label above and its number to its right."""
     top = max((b.value for b in bars), default=0.0) or 1.0
-    height = len(bars) * (BAR_H + GAP) + GAP
+    row = LABEL_H + BAR_H + GAP
     rows = []
     for i, bar in enumerate(bars):
-        y = GAP + i * (BAR_H + GAP)
-        length = max(1.0, (WIDTH - LABEL_W - 70) * bar.value / top)
+        y = GAP + i * row
+        length = max(1.0, (WIDTH - VALUE_W) * bar.value / top)
         rows.append(
-            f'<text x="0" y="{y + 15}" font-size="12" fill="#1a1a1a">{escape(bar.label)}</text>'
-            f'<rect x="{LABEL_W}" y="{y}" width="{length:.1f}" height="{BAR_H}" fill="{PALETTE[i % len(PALETTE)]}"/>'
-            f'<text x="{LABEL_W + length + 6:.1f}" y="{y + 15}" font-size="12" fill="#1a1a1a">'
-            f"{_fmt(bar.value)} {escape(bar.unit)}</text>"
+            f'<text x="0" y="{y + 12}" font-size="12" fill="#1a1a1a">{escape(bar.label)}</text>'
+            f'<rect x="0" y="{y + LABEL_H}" width="{length:.1f}" height="{BAR_H}" '
+            f'fill="{PALETTE[i % len(PALETTE)]}"/>'
+            f'<text x="{length + 6:.1f}" y="{y + LABEL_H + 12}" font-size="12" fill="#1a1a1a">'
+            f"{escape(number(bar.value))} {escape(bar.unit)}</text>"
         )
-    return (f'<svg class="chart" role="img" aria-labelledby="{chart_id}" viewBox="0 0 {WIDTH} {height}" '
-            f'width="100%" xmlns="http://www.w3.org/2000/svg"><title id="{chart_id}">{escape(title)}</title>'
-            + "".join(rows) + "</svg>")
+    return _svg(title, chart_id, len(bars) * row + GAP, rows)
 
 
 def recycled_chart(title: str, shares: Sequence[tuple[str, float, float]], labels: dict[str, str],
@@ -59,10 +66,11 @@ def recycled_chart(title: str, shares: Sequence[tuple[str, float, float]], label
     parts = []
     for i, (metal, pre, post) in enumerate(shares):
         y = GAP + i * (BAR_H + GAP)
-        parts.append(f'<text x="0" y="{y + 15}" font-size="12" fill="#1a1a1a">{escape(labels.get(metal, metal))}'
+        parts.append(f'<text x="0" y="{y + 12}" font-size="12" fill="#1a1a1a">{escape(labels.get(metal, metal))}'
                      "</text>")
         parts.append(f'<rect x="{LABEL_W}" y="{y}" width="{100 * scale:.1f}" height="{BAR_H}" fill="#eeeeee"/>')
         parts.append(f'<rect x="{LABEL_W}" y="{y}" width="{pre * scale:.1f}" height="{BAR_H}" fill="#1565c0"/>')
+        post = min(post, 100.0 - pre)  # the axis ends at 100 %
         parts.append(f'<rect x="{LABEL_W + pre * scale:.1f}" y="{y}" width="{post * scale:.1f}" height="{BAR_H}" '
                      'fill="#2e7d32"/>')
         for minimum, dash in ((MINIMUM_2031, "4 3"), (MINIMUM_2036, "")):
@@ -82,9 +90,7 @@ def recycled_chart(title: str, shares: Sequence[tuple[str, float, float]], label
                  f'{escape(label_2031)}</text><line x1="150" y1="{y + 20}" x2="162" y2="{y + 20}" stroke="#b71c1c" '
                  f'stroke-width="2"/><text x="166" y="{y + 24}" font-size="11" fill="#1a1a1a">{escape(label_2036)}'
                  "</text>")
-    return (f'<svg class="chart" role="img" aria-labelledby="{chart_id}" viewBox="0 0 {WIDTH} {height}" '
-            f'width="100%" xmlns="http://www.w3.org/2000/svg"><title id="{chart_id}">{escape(title)}</title>'
-            + "".join(parts) + "</svg>")
+    return _svg(title, chart_id, height, parts)
 
 
 __all__ = ["MINIMUM_2031", "MINIMUM_2036", "Bar", "bar_chart", "recycled_chart"]

@@ -15,7 +15,7 @@ def _page(links: Mapping[str, str], _: Mapping[str, Any]) -> list[dict[str, Any]
     return [
         {"href": links["page"], "type": "text/html", "title": "Battery passport (public page)",
          "hreflang": ["en", "de", "fr"]},
-        {"href": links["json"], "type": "application/json", "title": "Battery passport (signed credential)"},
+        {"href": links["json"], "type": "application/vc", "title": "Battery passport (signed credential)"},
     ]
 
 

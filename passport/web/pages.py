@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from passport.access import View
@@ -27,15 +28,34 @@ from passport.web.i18n import translations
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATIC = Path(__file__).resolve().parent / "static"
 BADGE_TTL = 300.0
-METAL_NAMES = {"Co": "Cobalt", "Li": "Lithium", "Ni": "Nickel", "Pb": "Lead"}
+
+
+def N_(text: str) -> str:  # noqa: N802 - the conventional name of a "translate later" marker for extraction
+    return text
+
+
+METAL_NAMES = {"Co": N_("Cobalt"), "Li": N_("Lithium"), "Ni": N_("Nickel"), "Pb": N_("Lead")}
 STAGE_NAMES = {
-    "raw-material-acquisition": "Raw material acquisition and pre-processing",
-    "main-production": "Main product production",
-    "distribution": "Distribution",
-    "end-of-life-and-recycling": "End of life and recycling",
+    "raw-material-acquisition": N_("Raw material acquisition and pre-processing"),
+    "main-production": N_("Main product production"),
+    "distribution": N_("Distribution"),
+    "end-of-life-and-recycling": N_("End of life and recycling"),
 }
-CATEGORY_NAMES = {"ev": "Electric vehicle battery", "lmt": "Light means of transport battery",
-                  "industrial": "Industrial battery", "stationary": "Stationary energy storage battery"}
+# CLP hazard classes (Regulation (EC) No 1272/2008, Annex I), named as the Regulation names them
+HAZARD_NAMES = {
+    "AcuteToxicity": N_("Acute toxicity"),
+    "SkinCorrosionOrIrritation": N_("Skin corrosion/irritation"),
+    "EyeDamageOrIrritation": N_("Serious eye damage/eye irritation"),
+    "RespiratoryOrSkinSensitisation": N_("Respiratory or skin sensitisation"),
+    "GermCellMutagenicity": N_("Germ cell mutagenicity"),
+    "Carcinogenicity": N_("Carcinogenicity"),
+    "ReproductiveToxicity": N_("Reproductive toxicity"),
+    "SpecificTargetOrganToxicity": N_("Specific target organ toxicity"),
+    "HazardousToTheAquaticEnvironment": N_("Hazardous to the aquatic environment"),
+    "Flammable": N_("Flammable"),
+}
+CATEGORY_NAMES = {"ev": N_("Electric vehicle battery"), "lmt": N_("Light means of transport battery"),
+                  "industrial": N_("Industrial battery"), "stationary": N_("Stationary energy storage battery")}
 
 
 @dataclass(frozen=True)
@@ -105,10 +125,11 @@ class PageRenderer:
             return cached  # type: ignore[no-any-return]
         document = version.credential_json(View.PUBLIC.value)["credentialSubject"]["passport"]
         gettext = translations(language).gettext
+        number = _number(language)
         html = self.render(
             "passport.html", language, p=document, record=record, version=version.version, latest=latest,
             badge=self.badge(record, version), history=history, links=links,
-            charts=charts(document, gettext), names=_names(gettext), fmt=_fmt,
+            charts=charts(document, gettext, number), names=_names(gettext), fmt=_formatter(number),
         )
         self.pages.put(cache_key, html)
         return html
@@ -119,32 +140,44 @@ def _names(gettext: Callable[[str], str]) -> dict[str, dict[str, str]]:
         "metal": {k: gettext(v) for k, v in METAL_NAMES.items()},
         "stage": {k: gettext(v) for k, v in STAGE_NAMES.items()},
         "category": {k: gettext(v) for k, v in CATEGORY_NAMES.items()},
+        "hazard": {k: gettext(v) for k, v in HAZARD_NAMES.items()},
     }
 
 
-def _fmt(value: Any, unit: str = "") -> str:
-    if value is None or value == "":
-        return "–"
-    if isinstance(value, float):
-        text = f"{value:,.4g}" if abs(value) < 1e6 else f"{value:,.0f}"
-    else:
-        text = str(value)
-    return f"{text} {unit}".strip()
+def _number(language: str) -> Callable[[float], str]:
+    """Numbers as the language writes them (``1,234.5``, ``1.234,5``, ``1 234,5``), every significant digit kept."""
+
+    def number(value: float) -> str:
+        return format_decimal(value, locale=language, decimal_quantization=False)
+
+    return number
 
 
-def charts(document: Mapping[str, Any], gettext: Callable[[str], str]) -> dict[str, str]:
+def _formatter(number: Callable[[float], str]) -> Callable[..., str]:
+    def fmt(value: Any, unit: str = "") -> str:
+        if value is None or value == "":
+            return "–"
+        text = number(value) if isinstance(value, int | float) and not isinstance(value, bool) else str(value)
+        return f"{text} {unit}".strip()
+
+    return fmt
+
+
+def charts(document: Mapping[str, Any], gettext: Callable[[str], str],
+           number: Callable[[float], str] | None = None) -> dict[str, str]:
+    number = number or _number("en")
     out: dict[str, str] = {}
     carbon = document.get("carbonFootprint")
     if carbon:
         bars = [Bar(gettext(STAGE_NAMES.get(s["lifecycleStage"], s["lifecycleStage"])), float(s["carbonFootprint"]),
                     "kg CO₂e/kWh") for s in carbon.get("carbonFootprintPerLifecycleStage", [])]
-        out["carbon"] = bar_chart(gettext("Carbon footprint by life-cycle stage"), bars, "chart-carbon")
+        out["carbon"] = bar_chart(gettext("Carbon footprint by life-cycle stage"), bars, "chart-carbon", number)
     substances = (document.get("composition") or {}).get("hazardousSubstances") or []
     if substances:
         bars = [Bar(s["hazardousSubstanceName"], float(s["hazardousSubstanceConcentration"]), "%")
                 for s in substances]
         out["composition"] = bar_chart(gettext("Hazardous substances, share of battery weight"), bars,
-                                       "chart-composition")
+                                       "chart-composition", number)
     recycled = (document.get("circularity") or {}).get("recycledContent") or []
     if recycled:
         shares = [(r["recycledMaterial"], float(r["preConsumerShare"]), float(r["postConsumerShare"]))

@@ -8,7 +8,7 @@ alias. ETags and 304, ``Cache-Control``, ``Link: rel=alternate``, ``Vary: Accept
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -21,12 +21,14 @@ from passport.storage import PassportRecord, VersionRecord
 from passport.web.deps import Context
 from passport.web.etags import etag, none_match
 from passport.web.i18n import negotiate as negotiate_language
+from passport.web.i18n import translations
 from passport.web.linkset import LINK_TYPES, LINKSET_MEDIA, linkset
 from passport.web.negotiation import choose
-from passport.web.pages import PageRenderer
+from passport.web.pages import N_, PageRenderer
 from passport.web.problems import problem_response
 
 router = APIRouter(tags=["resolver"])
+CREDENTIAL_MEDIA = "application/vc"  # what the credential endpoint answers (VC Data Model 2.0 media type)
 CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=300"
 VersionQuery = Annotated[int | None, Query(ge=1, le=2**31 - 1, description="A version (default: current)")]
 
@@ -36,13 +38,26 @@ def renderer(request: Request) -> PageRenderer:
     return pages
 
 
+ERROR_TITLES = {
+    400: N_("This is not a valid battery passport address"),
+    404: N_("Battery passport not found"),
+    410: N_("This battery passport has ceased"),
+}
+ERROR_HINTS = {
+    400: N_("Check the address: it reads /01/ followed by the 14-digit GTIN, then /21/ and the serial number."),
+    404: N_("The code may belong to a battery whose passport is kept by another service."),
+    410: N_("The battery was recycled, so its passport no longer applies (Regulation (EU) 2023/1542, Art. 77(8))."),
+}
+
+
 async def _error(request: Request, kind: str, error: PassportError) -> Response:
     if kind != "html":
         return problem_response(request, error.status, error.slug, error.title, error.detail, error.extensions())
     language = negotiate_language(request.query_params.get("lang"), request.headers.get("accept-language"))
-    gettext_render = renderer(request).render
-    hint = "" if error.status != 400 else "The address printed under the QR code must read /01/<GTIN>/21/<serial>."
-    html = gettext_render("error.html", language, title=error.title, message=error.detail, hint=hint)
+    gettext = translations(language).gettext
+    title = gettext(ERROR_TITLES.get(error.status, error.title))
+    hint = gettext(ERROR_HINTS[error.status]) if error.status in ERROR_HINTS else ""
+    html = renderer(request).render("error.html", language, title=title, message=error.detail, hint=hint)
     return HTMLResponse(html, status_code=error.status, headers={"Vary": "Accept, Accept-Language"})
 
 
@@ -58,18 +73,33 @@ async def resolve_digital_link(
 ) -> Response:
     kind = choose(request.headers.get("accept"), link_type)
     try:
-        parsed = parse_path("/01/" + path)
+        parsed = parse_path(_raw_path(request, path))
         if parsed.serial is None:
             raise DigitalLinkError("a battery passport is found by GTIN and serial: /01/{GTIN}/21/{serial}")
+        record = context.store.find_passport(parsed.gtin, parsed.serial)
+        lot = parsed.qualifiers.get("10")
         if not parsed.canonical_gtin and kind != "linkset":
+            # the lot is checked before the redirect, which goes to the battery's canonical URI (GTIN-14 + serial)
+            _check_lot(record, context.store.get_version(record.passport_id, version), lot)
             target = context.urls.digital_link(parsed.gtin, parsed.serial)
             query = request.url.query
             return RedirectResponse(target + (f"?{query}" if query else ""), status_code=301)
-        record = context.store.find_passport(parsed.gtin, parsed.serial)
-        lot = parsed.qualifiers.get("10")
         return await _represent(request, context, record, version, kind, link_type, lot)
     except PassportError as error:
         return await _error(request, kind if kind in ("html", "json") else "json", error)
+
+
+def _raw_path(request: Request, path: str) -> str:
+    """The path as sent, still percent-encoded: the server has already decoded ``path``, which would turn a serial
+    ``A%2FB`` into two segments and decode ``%2541`` twice."""
+    raw = request.scope.get("raw_path")
+    if isinstance(raw, bytes):
+        text = raw.decode("latin-1")
+        root = str(request.scope.get("root_path") or "")
+        text = text.removeprefix(root) if root and text.startswith(root) else text
+        if text.startswith("/01/"):
+            return text
+    return "/01/" + quote(path, safe="/")
 
 
 @router.get("/p/{passport_id}", summary="A passport's public page or credential (alias of its Digital Link)",
@@ -95,8 +125,7 @@ async def _represent(
     if record.ceased:
         raise Gone("this passport has ceased: the battery was recycled (Regulation (EU) 2023/1542, Art. 77(8))")
     stored: VersionRecord = context.store.get_version(record.passport_id, version)
-    if lot is not None and _batch(stored) != lot:
-        raise NotFound(f"no battery with serial {record.serial} in lot {lot}")
+    _check_lot(record, stored, lot)
     canonical = context.urls.digital_link(record.gtin, record.serial)
     links = _links(context, record, stored.version, canonical)
     headers = {"Cache-Control": CACHE_CONTROL, "Vary": "Accept, Accept-Language", "Link": _link_header(links)}
@@ -112,11 +141,13 @@ async def _represent(
         return Response(stored.credential(View.PUBLIC.value), media_type="application/json",
                         headers={**headers, "ETag": tag})
     language = negotiate_language(request.query_params.get("lang"), request.headers.get("accept-language"))
-    tag = f'"v{stored.version}-public-{language}"'
+    latest = record.current_version
+    # the page of an older version also shows the history, so its tag names the latest version too
+    tag = f'"v{stored.version}-public-{language}-of-{latest}"'
     if none_match(request.headers.get("if-none-match"), tag):
         return Response(status_code=304, headers={**headers, "ETag": tag})
     history = [(n, at.date().isoformat()) for n, at in context.store.version_dates(record.passport_id)]
-    html = renderer(request).passport_page(record, stored, history[-1][0], language, history, links)
+    html = renderer(request).passport_page(record, stored, latest, language, history, links)
     return HTMLResponse(html, headers={**headers, "ETag": tag, "Content-Language": language})
 
 
@@ -124,8 +155,10 @@ def _public(stored: VersionRecord) -> dict[str, Any]:
     return stored.credential_json(View.PUBLIC.value)["credentialSubject"]["passport"]  # type: ignore[no-any-return]
 
 
-def _batch(stored: VersionRecord) -> str | None:
-    return _public(stored)["general"].get("batchNumber")  # type: ignore[no-any-return]
+def _check_lot(record: PassportRecord, stored: VersionRecord, lot: str | None) -> None:
+    """A ``/10/{lot}`` qualifier must name the battery's batch: otherwise the link names no battery we know."""
+    if lot is not None and _public(stored)["general"].get("batchNumber") != lot:
+        raise NotFound(f"no battery with serial {record.serial} in lot {lot}")
 
 
 def _links(context: Any, record: PassportRecord, version: int, canonical: str) -> dict[str, str]:
@@ -140,7 +173,7 @@ def _links(context: Any, record: PassportRecord, version: int, canonical: str) -
 
 
 def _link_header(links: dict[str, str]) -> str:
-    return (f'<{links["json"]}>; rel="alternate"; type="application/json", '
+    return (f'<{links["json"]}>; rel="alternate"; type="{CREDENTIAL_MEDIA}", '
             f'<{links["linkset"]}>; rel="linkset"; type="{LINKSET_MEDIA}", <{links["canonical"]}>; rel="canonical"')
 
 

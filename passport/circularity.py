@@ -1,0 +1,246 @@
+"""Circularity for recyclers and second-life operators: the recoverable-material inventory of the passports a caller
+may see, the recycled-content report against the Art. 8 minimum shares, and the recovery-efficiency report against
+the Annex XII Part C targets. Missing data, zero denominators and mixed chemistries are explicit in every figure:
+"not declared" is never "below target"."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from passport.access import Role, View, field_in_view, view_for
+from passport.errors import Forbidden, InvalidInput
+from passport.materials import RECOVERY_2027, RECOVERY_2031, RECYCLED_2031, RECYCLED_2036
+from passport.service.apikeys import Caller
+from passport.service.context import ServiceContext
+
+GROUPS = ("material", "chemistry", "category", "status", "month", "manufacturer", "holder")
+# what each filter or grouping reveals; None: passport metadata every view has
+REVEALS: Mapping[str, tuple[str, ...] | None] = {
+    "material": ("composition", "batteryMaterials"),
+    "chemistry": ("composition", "batteryChemistry", "shortName"),
+    "category": ("general", "batteryCategory"),
+    "status": ("general", "batteryStatus"),
+    "holder": ("custody", "holder"),
+    "manufacturer": ("general", "operatorInformation"),
+    "month": None,
+}
+METALS = ("Co", "Li", "Ni", "Pb")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The passports a caller may aggregate over, and the view its filters and groupings must stay within."""
+
+    view: View
+    organisation: str | None  # only this organisation's passports (a manufacturer); None: every passport
+
+
+def scope_for(caller: Caller) -> Scope:
+    if caller.role is Role.MANUFACTURER:
+        return Scope(View.FULL, caller.organisation)
+    if caller.role in (Role.LEGITIMATE_INTEREST, Role.AUTHORITY):
+        return Scope(view_for(caller.role), None)
+    raise Forbidden("inventories and reports need material data: a manufacturer, legitimate-interest or authority key")
+
+
+def _check_reveals(scope: Scope, names: Iterable[str], what: str) -> None:
+    for name in names:
+        path = REVEALS[name]
+        if path is not None and not field_in_view(path, scope.view):
+            raise Forbidden(f"{what} {name!r}: your view ({scope.view.value}) does not contain that field")
+
+
+@dataclass(frozen=True)
+class InventoryQuery:
+    status: str | None = None
+    chemistry: str | None = None
+    category: str | None = None
+    holder: str | None = None
+    manufacturer: str | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    group_by: tuple[str, ...] = ("material",)
+    include_ceased: bool = False
+
+    def filters(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in ("status", "chemistry", "category", "holder", "manufacturer")
+                if getattr(self, name) is not None}
+
+
+def inventory(context: ServiceContext, caller: Caller, query: InventoryQuery) -> dict[str, Any]:
+    """Recoverable material masses (kg) and passport counts, grouped as asked (material always among the groups)."""
+    scope = scope_for(caller)
+    unknown = set(query.group_by) - set(GROUPS)
+    if unknown:
+        raise InvalidInput(f"groupBy: unknown {', '.join(sorted(unknown))}; choose from {', '.join(GROUPS)}")
+    groups = tuple(dict.fromkeys(("material", *query.group_by)))
+    _check_reveals(scope, groups, "groupBy")
+    _check_reveals(scope, query.filters(), "filter")
+    rows = context.store.inventory(
+        organisation=scope.organisation, filters=query.filters(), since=query.since, until=query.until,
+        group_by=groups, include_ceased=query.include_ceased)
+    passports = context.store.inventory_count(
+        organisation=scope.organisation, filters=query.filters(), since=query.since, until=query.until,
+        include_ceased=query.include_ceased)
+    return {"groupBy": list(groups), "passports": passports, "rows": rows}
+
+
+# --- recycled content (Art. 8) ------------------------------------------------------------------------------------
+
+
+@dataclass
+class _MetalFigures:
+    passports: int = 0
+    present: int = 0
+    declared: int = 0
+    weight: float = 0.0  # metal mass of declaring passports with a known mass
+    pre_weighted: float = 0.0
+    post_weighted: float = 0.0
+    pre_plain: list[float] = field(default_factory=list)
+    post_plain: list[float] = field(default_factory=list)
+
+
+def _verdict(total: float | None, metal: str, minimum: Mapping[str, float], applicable: bool) -> str:
+    if not applicable:
+        return "not-applicable"
+    if total is None:
+        return "not-declared"
+    return "meets" if total >= minimum[metal] else "below"
+
+
+def _share(figures: _MetalFigures) -> tuple[float | None, float | None, str]:
+    """(pre, post, basis): mass-weighted over declaring passports whose metal mass is known; a plain average when no
+    mass is known (zero denominator); None when nothing is declared."""
+    if figures.weight > 0:
+        return figures.pre_weighted / figures.weight, figures.post_weighted / figures.weight, "mass-weighted"
+    if figures.pre_plain:
+        n = len(figures.pre_plain)
+        return sum(figures.pre_plain) / n, sum(figures.post_plain) / n, "unweighted"
+    return None, None, "none"
+
+
+def recycled_content_report(context: ServiceContext, caller: Caller, by: str = "model") -> list[dict[str, Any]]:
+    """Declared recycled shares per battery model (``by="model"``) or manufacturer (``by="manufacturer"``) against the
+    Art. 8 minimums for 2031 and 2036. LMT batteries are in scope from 2036 only."""
+    if by not in ("model", "manufacturer"):
+        raise InvalidInput("by: model or manufacturer")
+    scope = scope_for(caller)
+    figures: dict[str, dict[str, _MetalFigures]] = defaultdict(lambda: {m: _MetalFigures() for m in METALS})
+    categories: dict[str, set[str]] = defaultdict(set)
+    chemistries: dict[str, set[str]] = defaultdict(set)
+    for row in context.store.recycled_content_rows(scope.organisation):
+        key = row["organisation"] if by == "manufacturer" else (row["model_id"] or f"gtin:{row['gtin']}")
+        categories[key].add(row["category"])
+        chemistries[key].add(row["chemistry"])
+        _add(figures[key], row)
+    return [_report_row(by, key, figures[key], categories[key], chemistries[key]) for key in sorted(figures)]
+
+
+def _add(group: dict[str, _MetalFigures], row: Mapping[str, Any]) -> None:
+    masses: Mapping[str, float] = row["masses"]
+    shares: Mapping[str, tuple[float, float]] = row["shares"]
+    for metal in METALS:
+        figures = group[metal]
+        figures.passports += 1
+        mass = masses.get(metal)
+        if mass:
+            figures.present += 1
+        if metal in shares:
+            figures.declared += 1
+            pre, post = shares[metal]
+            figures.pre_plain.append(pre)
+            figures.post_plain.append(post)
+            if mass:
+                figures.weight += mass
+                figures.pre_weighted += pre * mass
+                figures.post_weighted += post * mass
+
+
+def _report_row(by: str, key: str, group: dict[str, _MetalFigures], categories: set[str],
+                chemistries: set[str]) -> dict[str, Any]:
+    metals = {}
+    for metal, figures in group.items():
+        pre, post, basis = _share(figures)
+        total = None if pre is None or post is None else pre + post
+        relevant = figures.present > 0 or figures.declared > 0
+        in_2031 = relevant and categories != {"lmt"}
+        metals[metal] = {
+            "passports": figures.passports, "containing": figures.present, "declaring": figures.declared,
+            "preConsumer": pre, "postConsumer": post, "total": total, "basis": basis,
+            "minimum2031": RECYCLED_2031[metal], "minimum2036": RECYCLED_2036[metal],
+            "verdict2031": _verdict(total, metal, RECYCLED_2031, in_2031),
+            "verdict2036": _verdict(total, metal, RECYCLED_2036, relevant),
+        }
+    return {by: key, "categories": sorted(categories), "chemistries": sorted(chemistries), "metals": metals}
+
+
+# --- recovery efficiency (Annex XII Part C) -----------------------------------------------------------------------
+
+
+def recovery_report(context: ServiceContext, caller: Caller, recycler: str | None = None) -> list[dict[str, Any]]:
+    """Per recycler and material: recovered mass over the input mass declared in the recycled batteries'
+    composition, against the Annex XII Part C targets for the end of 2027 and of 2031. A recycler sees its own
+    figures; authorities see every recycler's."""
+    if caller.role is Role.AUTHORITY:
+        selected = recycler
+    elif caller.role in (Role.LEGITIMATE_INTEREST, Role.MANUFACTURER) and caller.organisation:
+        if recycler not in (None, caller.organisation):
+            raise Forbidden("recovery figures of another recycler are for authorities")
+        selected = caller.organisation
+    else:
+        raise Forbidden("recovery reports are for recyclers (their own figures) and authorities")
+    totals: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in context.store.recovery_rows(selected):
+        entry = totals.setdefault((row["recycler"], row["material"]), {
+            "batteries": 0, "inputKg": 0.0, "recoveredKg": 0.0, "recoveredWithoutInputKg": 0.0})
+        entry["batteries"] += 1
+        if row["input_kg"] is None:
+            entry["recoveredWithoutInputKg"] += row["recovered_kg"]
+        else:
+            entry["inputKg"] += row["input_kg"]
+            entry["recoveredKg"] += row["recovered_kg"]
+    return [_efficiency(name, material, entry) for (name, material), entry in sorted(totals.items())]
+
+
+def _efficiency(recycler: str, material: str, entry: Mapping[str, Any]) -> dict[str, Any]:
+    input_kg, recovered = entry["inputKg"], entry["recoveredKg"]
+    efficiency = 100.0 * recovered / input_kg if input_kg > 0 else None
+    row = {"recycler": recycler, "material": material, **entry, "efficiency": efficiency}
+    for year, targets in (("2027", RECOVERY_2027), ("2031", RECOVERY_2031)):
+        target = targets.get(material)
+        row[f"target{year}"] = target
+        if target is None:
+            row[f"verdict{year}"] = "no-target"
+        elif efficiency is None:
+            row[f"verdict{year}"] = "input-unknown" if entry["recoveredWithoutInputKg"] else "no-input"
+        else:
+            row[f"verdict{year}"] = "meets" if efficiency >= target else "below"
+    return row
+
+
+def flatten_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Nested report rows as flat dotted columns (for CSV)."""
+    flat: list[dict[str, Any]] = []
+    for row in rows:
+        out: dict[str, Any] = {}
+
+        def walk(value: Any, prefix: str) -> None:
+            if isinstance(value, Mapping):
+                for key, sub in value.items():
+                    walk(sub, f"{prefix}.{key}" if prefix else str(key))
+            elif isinstance(value, list):
+                out[prefix] = ";".join(str(v) for v in value)
+            else:
+                out[prefix] = value
+
+        walk(row, "")
+        flat.append(out)
+    return flat
+
+
+__all__ = ["GROUPS", "InventoryQuery", "Scope", "flatten_rows", "inventory", "recovery_report",
+           "recycled_content_report", "scope_for"]
