@@ -78,6 +78,8 @@ NOT_CARRIED: tuple[tuple[str, str], ...] = (
     ("/condition/energyThroughput/lastUpdate", _NO_STAMP),
     ("/condition/deepDischargeEvents", "Battery Pass v1.2 has no count of deep-discharge events."),
     ("/condition/overchargeEvents", "Battery Pass v1.2 has no count of overcharge events."),
+    ("/custody", "Battery Pass v1.2 has no custody or end-of-life record (holder, transfers, collection, "
+     "treatment, recycling)."),
 )
 # Lost for some values only: the conversion itself says when.
 _WARNED_WHERE_LOST = frozenset({"/composition/hazardousSubstances/-/hazardousSubstanceClass"})

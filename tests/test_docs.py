@@ -55,3 +55,11 @@ def test_every_setting_is_documented() -> None:
 def test_readme_shows_the_two_commands() -> None:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "make run" in text and "make test" in text
+
+
+def test_api_reference_is_current() -> None:
+    from passport.web.apidoc import api_reference_markdown
+
+    assert (DOCS / "api-reference.md").read_text(encoding="utf-8") == api_reference_markdown(), (
+        "docs/api-reference.md is stale: run `passport schema docs`"
+    )

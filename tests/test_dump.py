@@ -413,3 +413,49 @@ def test_a_truncated_dump_is_rejected(source: Source) -> None:
     with pytest.raises(VerificationError) as caught:
         dump.verify_dump(lines[:-2] + lines[-1:])  # the last version line dropped, trailer kept
     assert caught.value.reason == "version-missing"
+
+
+def drop_a_revocation_from_the_key_history(source: Source, records: Records) -> None:
+    revoke_key_1_after_the_first_signatures(source)
+    records[:] = source.records()
+    acme = next(r for r in records if r["type"] == "organisation" and r["slug"] == "acme")
+    acme["keys"][0]["revokedAt"] = None  # what restore would store, while the DID document still says revoked
+
+
+def empty_a_view(source: Source, records: Records) -> None:
+    records[line_of(records, source.lmt, 1)]["credentials"]["authority"] = []
+
+
+def drop_the_did_document(source: Source, records: Records) -> None:
+    del next(r for r in records if r["type"] == "organisation")["didDocument"]
+
+
+def mislabel_a_version(source: Source, records: Records) -> None:
+    records[line_of(records, source.lmt, 1)]["version"] = "1"
+
+
+def move_the_version_time(source: Source, records: Records) -> None:
+    records[line_of(records, source.lmt, 1)]["createdAt"] = "2026-11-25T10:00:00.001Z"
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        drop_a_revocation_from_the_key_history,
+        empty_a_view,
+        drop_the_did_document,
+        mislabel_a_version,
+        move_the_version_time,
+    ],
+)
+def test_inconsistent_or_malformed_lines_are_malformed(source: Source, tamper: Tamper, tmp_path: Path) -> None:
+    records = source.records()
+    tamper(source, records)
+    path = tmp_path / "malformed.ndjson"
+    path.write_bytes(assemble(records))
+    with pytest.raises(VerificationError) as caught:
+        verify(path.read_bytes())
+    assert caught.value.reason == "malformed"
+    result = CliRunner().invoke(app, ["verify", str(path)])
+    assert result.exit_code == 1
+    assert result.stdout.startswith("INVALID malformed: ")

@@ -22,6 +22,7 @@ from passport.clock import rfc3339
 from passport.credentials import verify_credential
 from passport.errors import InvalidInput, VerificationError
 from passport.multikey import multibase_encode, private_key_from_multikey, public_key_from_multikey
+from passport.service.resolvers import DocumentResolver
 from passport.signing import (
     Ed25519Signer,
     KeyResolver,
@@ -387,4 +388,44 @@ def test_a_context_extended_after_signing_still_verifies(key: Ed25519PrivateKey)
     reordered = {**secured, "@context": ["https://example.com/extra/v1", *secured["@context"]]}
     with pytest.raises(VerificationError) as caught:
         verify_credential(reordered, resolver_for(key))
+    assert caught.value.reason == "malformed"
+
+
+def test_a_did_document_cannot_lend_its_key_to_another_controller(key: Ed25519PrivateKey) -> None:
+    # mallory's DID document names acme as the controller of mallory's own key: it must not sign for acme.
+    mallory = "did:web:example.com:orgs:mallory"
+    document = {
+        "id": mallory,
+        "verificationMethod": [
+            {
+                "id": f"{mallory}#key-1",
+                "type": "Multikey",
+                "controller": ISSUER,
+                "publicKeyMultibase": Ed25519Signer(METHOD, key).public_multikey(),
+            }
+        ],
+        "assertionMethod": [f"{mallory}#key-1"],
+    }
+    forged = signed_at(key, T, method=f"{mallory}#key-1")  # its issuer is acme
+    with pytest.raises(VerificationError) as caught:
+        verify_credential(forged, DocumentResolver([document]))
+    assert caught.value.reason == "issuer-key-mismatch"
+
+
+def test_a_malformed_key_time_in_a_did_document_is_malformed(key: Ed25519PrivateKey) -> None:
+    document = {
+        "id": ISSUER,
+        "verificationMethod": [
+            {
+                "id": METHOD,
+                "type": "Multikey",
+                "controller": ISSUER,
+                "publicKeyMultibase": Ed25519Signer(METHOD, key).public_multikey(),
+                "revoked": "last tuesday",
+            }
+        ],
+        "assertionMethod": [METHOD],
+    }
+    with pytest.raises(VerificationError) as caught:
+        verify_credential(signed_at(key, T), DocumentResolver([document]))
     assert caught.value.reason == "malformed"

@@ -41,8 +41,13 @@ def docs(
         "docs/data-model.md"
     ),
 ) -> None:
-    """Regenerate the data-model reference (fields, audiences, units, rules, Battery Pass mapping)."""
+    """Regenerate the data-model reference (fields, audiences, units, rules, Battery Pass mapping) and, beside it,
+    the API reference (api-reference.md, from the OpenAPI document)."""
     from passport.docgen import data_model_markdown
+    from passport.web.apidoc import api_reference_markdown
 
     target.write_text(data_model_markdown(), encoding="utf-8")
+    api = target.parent / "api-reference.md"
+    api.write_text(api_reference_markdown(), encoding="utf-8")
     out.print(str(target), markup=False)
+    out.print(str(api), markup=False)

@@ -328,8 +328,10 @@ def _restore_version(
         raise VerificationError("malformed", f"{passport_id}: issuer {full['issuer']} is not an organisation DID")
     version = VersionRecord(passport_id, number, moment, credential_hash(full), str(full["issuer"]), credentials,
                             tuple(record.get("warnings") or ()))
+    # ceased is signed (credentialSubject.passportStatus); it was dropped, so a ceased passport came back live.
+    ceased = full["credentialSubject"].get("passportStatus") == "ceased"
     passport = record_of(passport_id, number, full["credentialSubject"]["passport"], organisation,
-                         created[passport_id], moment)
+                         created[passport_id], moment, ceased=ceased)
     return passport, version, (number - 1) or None
 
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, TypeAdapter, ValidationError
 
-from passport.errors import DocumentInvalid, InvalidInput, Problem, TransitionNotAllowed
+from passport.errors import DocumentInvalid, InvalidInput, Problem, TransitionNotAllowed, VersionConflict
 from passport.models.base import Text, Timestamp, WireModel
 from passport.models.condition import BatteryCondition
 from passport.models.enums import SECOND_LIFE_STATUSES, BatteryStatus
@@ -69,9 +69,12 @@ class Lifecycle:
         self.passports = passports
         self.store = passports.context.store
 
-    def apply(self, passport_id: str, organisation: str, event: Event) -> Issued:
-        """Record ``event`` as a new signed version of the passport."""
+    def apply(self, passport_id: str, organisation: str, event: Event, expected_version: int | None = None) -> Issued:
+        """Record ``event`` as a new signed version of the passport; with ``expected_version``, only on top of that
+        version (VersionConflict otherwise), as the client's If-Match asked."""
         record = self.store.get_passport(passport_id)
+        if expected_version is not None and record.current_version != expected_version:
+            raise VersionConflict(f"passport {passport_id} is no longer at version {expected_version}")
         previous = self.store.get_version(passport_id, record.current_version)
         append = self.prepare(record, previous, organisation, event)
         self.store.add_version(*append)

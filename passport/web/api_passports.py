@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from passport.access import Role, View, view_contains
 from passport.clock import rfc3339
-from passport.errors import Forbidden, Gone, InvalidInput
+from passport.errors import Forbidden, Gone, InvalidInput, PreconditionFailed, VersionConflict
 from passport.service.apikeys import Caller
 from passport.service.context import ServiceContext
 from passport.service.lifecycle import Lifecycle, parse_event
@@ -103,8 +103,19 @@ async def revise(
     if record.organisation != organisation:
         raise Forbidden(f"passport {record.passport_id} is the responsibility of another organisation")
     base = expected_version(if_match, record.current_version)
-    issued = await run_in_threadpool(Passports(context).revise, record.passport_id, organisation, patch, base)
+    try:
+        issued = await run_in_threadpool(Passports(context).revise, record.passport_id, organisation, patch, base)
+    except VersionConflict:
+        # Another writer committed version base+1 between the If-Match check and this write (the store's
+        # optimistic UPDATE ... WHERE current_version = base refused it): for the client that is the same stale
+        # precondition as when the check itself had failed, so 412, not a 409.
+        raise PreconditionFailed(_stale(base)) from None
     return _issued_response(context, issued, 200)
+
+
+def _stale(base: int) -> str:
+    return (f"the passport changed after version {base}, which If-Match names: read it again and re-apply your "
+            "change")
 
 
 @router.get("/{passport_id}/versions", response_model=VersionList, summary="Version history",
@@ -163,8 +174,14 @@ async def events(
     raw = await read_json(request)
     event = parse_event(json_bytes(raw))
     record = await run_in_threadpool(context.store.get_passport, parse_passport_id(passport_id))
-    expected_version(if_match, record.current_version, required=False)
-    issued = await run_in_threadpool(Lifecycle(Passports(context)).apply, record.passport_id, organisation, event)
+    base = expected_version(if_match, record.current_version, required=False)
+    try:
+        issued = await run_in_threadpool(Lifecycle(Passports(context)).apply, record.passport_id, organisation,
+                                         event, base if if_match else None)
+    except VersionConflict:
+        if if_match:  # as for PATCH: the precondition the client set no longer holds
+            raise PreconditionFailed(_stale(base)) from None
+        raise
     return _issued_response(context, issued)
 
 

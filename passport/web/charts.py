@@ -62,7 +62,8 @@ def recycled_chart(title: str, shares: Sequence[tuple[str, float, float]], label
     """Per metal: pre-consumer and post-consumer shares stacked on a 0–100 % axis, with the Art. 8 minimum shares
     for 2031 (dashed) and 2036 (solid) marked."""
     scale = (WIDTH - LABEL_W - 10) / 100
-    height = len(shares) * (BAR_H + GAP) + GAP + 36
+    legend_y = GAP + len(shares) * (BAR_H + GAP) + 4
+    height = legend_y + 34
     parts = []
     for i, (metal, pre, post) in enumerate(shares):
         y = GAP + i * (BAR_H + GAP)
@@ -79,7 +80,7 @@ def recycled_chart(title: str, shares: Sequence[tuple[str, float, float]], label
                 dashed = f' stroke-dasharray="{dash}"' if dash else ""
                 parts.append(f'<line x1="{x:.1f}" y1="{y - 3}" x2="{x:.1f}" y2="{y + BAR_H + 3}" stroke="#b71c1c" '
                              f'stroke-width="2"{dashed}/>')
-    y = height - 24
+    y = legend_y
     pre_label, post_label, label_2031, label_2036 = legend
     parts.append(f'<rect x="0" y="{y}" width="10" height="10" fill="#1565c0"/>'
                  f'<text x="14" y="{y + 9}" font-size="11" fill="#1a1a1a">{escape(pre_label)}</text>'

@@ -130,6 +130,7 @@ class PageRenderer:
             "passport.html", language, p=document, record=record, version=version.version, latest=latest,
             badge=self.badge(record, version), history=history, links=links,
             charts=charts(document, gettext, number), names=_names(gettext), fmt=_formatter(number),
+            extra_query=f"&version={version.version}" if version.version != latest else "",
         )
         self.pages.put(cache_key, html)
         return html
