@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, RowMapping, and_, insert, select, update
+from sqlalchemy import Connection, Engine, RowMapping, and_, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from passport.errors import Conflict, NotFound
@@ -24,6 +24,7 @@ from passport.storage.api_records import (
 from passport.storage.api_tables import (
     api_keys,
     battery_model_versions,
+    console_sessions,
     battery_models,
     import_results,
     imports,
@@ -76,6 +77,32 @@ class ApiSqlMixin:
                 update(api_keys).where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None)).values(revoked_at=at))
         if done.rowcount != 1:
             raise NotFound(f"no active API key {key_id}")
+
+    def api_key_by_id(self, key_id: str) -> ApiKeyRecord | None:
+        query = select(api_keys, organisations.c.slug).join(organisations).where(api_keys.c.id == key_id)
+        with self.engine.connect() as connection:
+            row = connection.execute(query).mappings().first()
+        return _api_key(row) if row else None
+
+    # --- console sessions ----------------------------------------------------------------------------------------
+
+    def create_session(self, id_hash: str, api_key_id: str, csrf: str, now: dt.datetime, expires: dt.datetime) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(delete(console_sessions).where(console_sessions.c.expires_at < now))
+            connection.execute(insert(console_sessions).values(
+                id_hash=id_hash, api_key_id=api_key_id, csrf=csrf, created_at=now, expires_at=expires))
+
+    def find_session(self, id_hash: str, now: dt.datetime) -> tuple[str, str] | None:
+        """(API key id, CSRF token) of a live session."""
+        query = select(console_sessions.c.api_key_id, console_sessions.c.csrf).where(
+            console_sessions.c.id_hash == id_hash, console_sessions.c.expires_at > now)
+        with self.engine.connect() as connection:
+            row = connection.execute(query).first()
+        return (row[0], row[1]) if row else None
+
+    def delete_session(self, id_hash: str) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(delete(console_sessions).where(console_sessions.c.id_hash == id_hash))
 
     # --- battery models ------------------------------------------------------------------------------------------
 

@@ -85,3 +85,13 @@ import_results = Table(
 )
 
 __all__ = ["api_keys", "battery_model_versions", "battery_models", "import_results", "imports", "jobs"]
+
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("api_key_id", String(36), ForeignKey("api_keys.id"), nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+)
