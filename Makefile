@@ -23,8 +23,12 @@ $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $@ $(VENV)/.run-installed
 
+# The database (passport.db), development keys (keys/) and demo API keys (.demo-keys.json) stay beside the
+# repository, git-ignored; a second `make run` finds them and starts at once.
 run: $(VENV)/.run-installed
-	@echo "passport: serving on http://$(HOST):$(PORT)  (docs: http://$(HOST):$(PORT)/docs)"
+	@$(BIN)/passport init
+	@$(BIN)/passport demo --keys-file .demo-keys.json
+	@echo "passport: serving on http://$(HOST):$(PORT)  (Ctrl-C stops it)"
 	$(BIN)/passport serve --host $(HOST) --port $(PORT)
 
 lint: $(VENV)/.test-installed

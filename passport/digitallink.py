@@ -43,7 +43,7 @@ class ParsedLink:
 
 
 def normalise_gtin(text: str) -> str:
-    if not text.isdigit() or len(text) not in (8, 12, 13, 14):
+    if not (text.isascii() and text.isdigit()) or len(text) not in (8, 12, 13, 14):  # "²".isdigit() is True
         raise DigitalLinkError(f"{text!r} is not a GTIN: 8, 12, 13 or 14 digits")
     if gs1_check_digit(text[:-1]) != int(text[-1]):
         raise DigitalLinkError(
@@ -64,11 +64,15 @@ def check_ai_value(ai: str, value: str) -> str:
 
 
 def parse_path(path: str) -> ParsedLink:
-    """Parse ``/01/{gtin}[/22/{cpv}][/10/{lot}][/21/{serial}]`` (percent-encoded segments, optional trailing slash)."""
-    trailing = path.endswith("/") and path != "/"
-    segments = path.strip("/").split("/")
+    """Parse ``/01/{gtin}[/22/{cpv}][/10/{lot}][/21/{serial}]`` (percent-encoded segments, one optional trailing
+    slash; an empty segment anywhere else is an error)."""
+    body = path.removeprefix("/")
+    trailing = body.endswith("/")
+    segments = body.removesuffix("/").split("/")
     if len(segments) < 2 or segments[0] != "01":
         raise DigitalLinkError("a battery Digital Link starts with /01/{GTIN}")
+    if "" in segments:
+        raise DigitalLinkError("the path has an empty segment (two slashes in a row)")
     if len(segments) % 2:
         raise DigitalLinkError("every AI in the path needs a value: /AI/value pairs")
     given = unquote(segments[1])

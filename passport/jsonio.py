@@ -28,11 +28,19 @@ def _no_constants(name: str) -> Any:
     raise InvalidInput(f"{name} is not allowed in JSON")
 
 
-def _bounded_int(text: str) -> int:
+def _bounded_int(text: str) -> int | float:
+    """An integer literal within ±(2^53 - 1) is an integer. Beyond, it is accepted only as the number RFC 8785 writes
+    for a double (from 2^53 up to 1e21 JCS writes doubles without a fraction): then it reads back as that double, so
+    a credential the service signed verifies again; any other large integer would change meaning, and is refused."""
+    if len(text) > 40:
+        raise InvalidInput(f"number {text[:30]}… is too long")
     value = int(text)
-    if abs(value) > MAX_SAFE_INTEGER:
-        raise InvalidInput(f"integer {text[:30]} is larger than 2^53 - 1 and cannot be carried exactly")
-    return value
+    if abs(value) <= MAX_SAFE_INTEGER:
+        return value
+    as_double = float(value)
+    if abs(as_double) < 1e21 and int(as_double) == value:
+        return as_double
+    raise InvalidInput(f"integer {text[:30]} is larger than 2^53 - 1 and cannot be carried exactly")
 
 
 def _depth(value: Any, limit: int = MAX_DEPTH) -> int:

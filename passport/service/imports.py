@@ -126,6 +126,9 @@ class Importer:
         self.lifecycle = Lifecycle(self.passports)
         # versions prepared in the current batch, so that two lines about one passport chain correctly
         self._pending: dict[str, tuple[PassportRecord, VersionRecord]] = {}
+        # ... and the passports issued in it by GTIN and serial: an event line naming a battery by GTIN and serial
+        # found it only once its batch was committed, so whether it failed (404) depended on batch boundaries.
+        self._pending_ids: dict[tuple[str, str], str] = {}
         self._batch: list[tuple[int, Any]] = []
 
     def run(self, lines: Iterable[tuple[int, Any]]) -> None:
@@ -151,14 +154,19 @@ class Importer:
         except Conflict:
             # One line clashes with stored data (a duplicate GTIN and serial, a concurrent change): take the
             # batch line by line so that only that line fails.
-            self._pending.clear()
+            self._forget()
             for item in batch:
                 appends, results = self._prepare([item])
                 try:
                     store.record_import_batch(self.session.record.import_id, appends, results, now)
                 except Conflict as exc:
                     store.record_import_batch(self.session.record.import_id, [], [_failure(item[0], exc)], now)
+                    self._forget()  # what this line prepared was not stored: later lines must not build on it
+        self._forget()
+
+    def _forget(self) -> None:
         self._pending.clear()
+        self._pending_ids.clear()
 
     def _prepare(self, batch: list[tuple[int, Any]]) -> tuple[list[Append], list[ImportResult]]:
         appends: list[Append] = []
@@ -171,6 +179,7 @@ class Importer:
                 continue
             appends.append(append)
             self._pending[append[0].passport_id] = (append[0], append[1])
+            self._pending_ids[(append[0].gtin, append[0].serial)] = append[0].passport_id
             results.append(ImportResult(number, append[0].passport_id, append[1].version))
         return appends, results
 
@@ -202,7 +211,8 @@ class Importer:
             return parse_passport_id(value["passportId"])
         gtin, serial = value.get("gtin"), value.get("serialNumber")
         if isinstance(gtin, str) and isinstance(serial, str):
-            return self.passports.find(gtin, serial).passport_id
+            pending = self._pending_ids.get((gtin, serial))
+            return pending or self.passports.find(gtin, serial).passport_id
         raise InvalidInput("an event line names its passport: passportId, or gtin and serialNumber")
 
     def _stored(self, passport_id: str) -> tuple[PassportRecord, VersionRecord]:

@@ -133,7 +133,7 @@ class Lifecycle:
     ) -> tuple[Append, list[Any]]:
         document = dict(successor)
         general = dict(document.get("general") or {})
-        if general.get("predecessorPassports") not in (None, [f"urn:uuid:{predecessor}"]):
+        if general.get("predecessorPassports") not in (None, [], [f"urn:uuid:{predecessor}"]):
             raise InvalidInput("/general/predecessorPassports is set by the repurpose action")
         general["batteryStatus"] = status.value
         general["predecessorPassports"] = [f"urn:uuid:{predecessor}"]
