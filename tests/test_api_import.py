@@ -253,7 +253,6 @@ def test_sigkill_mid_import_then_resend(tmp_path: Path, example: Any) -> None:
         for start in range(0, len(body), 64 * 1024):
             yield body[start:start + 64 * 1024]
 
-    print("T", round(time.monotonic()-started,2), 'server = Server(env,', file=sys.stderr)
     server = Server(env, port)
     try:
         server.start()
@@ -270,7 +269,6 @@ def test_sigkill_mid_import_then_resend(tmp_path: Path, example: Any) -> None:
         while (state := import_rows(database)) is None or state[1] == 0:  # wait for the first committed batch
             assert time.monotonic() - started < 40, "no batch was committed"
             time.sleep(0.01)
-        print("T", round(time.monotonic()-started,2), 'server.kill()\n      ', file=sys.stderr)
         server.kill()
         sender.join(timeout=30)
         assert outcome
@@ -279,7 +277,6 @@ def test_sigkill_mid_import_then_resend(tmp_path: Path, example: Any) -> None:
         assert status == "running"
         assert 0 < committed < LINES
 
-        print("T", round(time.monotonic()-started,2), '# Only whole passpor', file=sys.stderr)
         # Only whole passports, each one verifying, one per committed line.
         context = open_context(Settings(database_url=f"sqlite:///{database}", keys_dir=tmp_path / "keys",
                                         public_base_url=f"http://127.0.0.1:{port}"))
@@ -291,23 +288,19 @@ def test_sigkill_mid_import_then_resend(tmp_path: Path, example: Any) -> None:
 
         # The lease of the killed worker (60 s without a heartbeat) is what lets another take the import over;
         # simulate its expiry rather than wait for it.
-        print("T", round(time.monotonic()-started,2), 'server.start()\n     ', file=sys.stderr)
         server.start()
         busy = httpx.post(url, content=body, headers=headers, timeout=60)
         assert busy.status_code == 409  # before the lease expires: still someone else's
         with sqlite3.connect(database, timeout=5) as connection:
             connection.execute("UPDATE imports SET heartbeat_at = '2000-01-01 00:00:00.000000'")
-        print("T", round(time.monotonic()-started,2), 'resent = httpx.post', file=sys.stderr)
         resent = httpx.post(url, content=body, headers=headers, timeout=60)
         assert resent.status_code == 200, resent.text
-        print("T", round(time.monotonic()-started,2), 'report = resent.json', file=sys.stderr)
         report = resent.json()
         assert (report["status"], report["lines"], report["succeeded"], report["failed"]) == ("done", LINES, LINES, 0)
         assert [r["line"] for r in report["results"]] == list(range(1, LINES + 1))
     finally:
         server.kill()
 
-    print("T", round(time.monotonic()-started,2), 'context = open_conte', file=sys.stderr)
     context = open_context(Settings(database_url=f"sqlite:///{database}", keys_dir=tmp_path / "keys",
                                     public_base_url=f"http://127.0.0.1:{port}"))
     try:
@@ -318,5 +311,4 @@ def test_sigkill_mid_import_then_resend(tmp_path: Path, example: Any) -> None:
         assert verify_store(context).passports == LINES
     finally:
         context.close()
-    print("T", round(time.monotonic()-started,2), 'assert time.monotoni', file=sys.stderr)
     assert time.monotonic() - started < 60

@@ -11,7 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from passport.access import Role
-from passport.cli.app import app, friendly, out
+from passport.cli.app import app, err, friendly, out
 from passport.cli.context import service_context
 from passport.service.apikeys import Caller
 from passport.service.imports import Importer, Splitter, finish, open_import, result_json
@@ -47,7 +47,8 @@ def import_file(
         if not complete:
             importer, splitter = Importer(session), Splitter(session, kind)
             columns = (TextColumn("[bold]importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-            with Progress(*columns, transient=True) as progress, file.open("rb") as handle:
+            # On stderr: stdout carries the summary alone (a transient bar left a blank line in front of it).
+            with Progress(*columns, transient=True, console=err) as progress, file.open("rb") as handle:
                 task = progress.add_task("import", total=size)
                 for chunk in iter(lambda: handle.read(CHUNK), b""):
                     importer.run(splitter.feed([chunk]))
