@@ -23,9 +23,7 @@ class View(StrEnum):
 
 VIEW_AUDIENCES: Mapping[View, frozenset[Audience]] = {
     View.PUBLIC: frozenset({Audience.PUBLIC}),
-    View.LEGITIMATE_INTEREST: frozenset(
-        {Audience.PUBLIC, Audience.RESTRICTED, Audience.LEGITIMATE_INTEREST_ONLY}
-    ),
+    View.LEGITIMATE_INTEREST: frozenset({Audience.PUBLIC, Audience.RESTRICTED, Audience.LEGITIMATE_INTEREST_ONLY}),
     View.AUTHORITY: frozenset({Audience.PUBLIC, Audience.RESTRICTED, Audience.AUTHORITIES_ONLY}),
     View.FULL: frozenset(Audience),
 }

@@ -67,8 +67,11 @@ class InventoryQuery:
     include_ceased: bool = False
 
     def filters(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in ("status", "chemistry", "category", "holder", "manufacturer")
-                if getattr(self, name) is not None}
+        return {
+            name: getattr(self, name)
+            for name in ("status", "chemistry", "category", "holder", "manufacturer")
+            if getattr(self, name) is not None
+        }
 
 
 def inventory(context: ServiceContext, caller: Caller, query: InventoryQuery) -> dict[str, Any]:
@@ -81,11 +84,20 @@ def inventory(context: ServiceContext, caller: Caller, query: InventoryQuery) ->
     _check_reveals(scope, groups, "groupBy")
     _check_reveals(scope, query.filters(), "filter")
     rows = context.store.inventory(
-        organisation=scope.organisation, filters=query.filters(), since=query.since, until=query.until,
-        group_by=groups, include_ceased=query.include_ceased)
+        organisation=scope.organisation,
+        filters=query.filters(),
+        since=query.since,
+        until=query.until,
+        group_by=groups,
+        include_ceased=query.include_ceased,
+    )
     passports = context.store.inventory_count(
-        organisation=scope.organisation, filters=query.filters(), since=query.since, until=query.until,
-        include_ceased=query.include_ceased)
+        organisation=scope.organisation,
+        filters=query.filters(),
+        since=query.since,
+        until=query.until,
+        include_ceased=query.include_ceased,
+    )
     return {"groupBy": list(groups), "passports": passports, "rows": rows}
 
 
@@ -160,8 +172,9 @@ def _add(group: dict[str, _MetalFigures], row: Mapping[str, Any]) -> None:
                 figures.post_weighted += post * mass
 
 
-def _report_row(by: str, key: str, group: dict[str, _MetalFigures], categories: set[str],
-                chemistries: set[str]) -> dict[str, Any]:
+def _report_row(
+    by: str, key: str, group: dict[str, _MetalFigures], categories: set[str], chemistries: set[str]
+) -> dict[str, Any]:
     metals = {}
     for metal, figures in group.items():
         pre, post, basis = _share(figures)
@@ -169,9 +182,15 @@ def _report_row(by: str, key: str, group: dict[str, _MetalFigures], categories: 
         relevant = figures.present > 0 or figures.declared > 0
         in_2031 = relevant and categories != {"lmt"}
         metals[metal] = {
-            "passports": figures.passports, "containing": figures.present, "declaring": figures.declared,
-            "preConsumer": pre, "postConsumer": post, "total": total, "basis": basis,
-            "minimum2031": RECYCLED_2031[metal], "minimum2036": RECYCLED_2036[metal],
+            "passports": figures.passports,
+            "containing": figures.present,
+            "declaring": figures.declared,
+            "preConsumer": pre,
+            "postConsumer": post,
+            "total": total,
+            "basis": basis,
+            "minimum2031": RECYCLED_2031[metal],
+            "minimum2036": RECYCLED_2036[metal],
             "verdict2031": _verdict(total, metal, RECYCLED_2031, in_2031),
             "verdict2036": _verdict(total, metal, RECYCLED_2036, relevant),
         }
@@ -195,8 +214,10 @@ def recovery_report(context: ServiceContext, caller: Caller, recycler: str | Non
         raise Forbidden("recovery reports are for recyclers (their own figures) and authorities")
     totals: dict[tuple[str, str], dict[str, Any]] = {}
     for row in context.store.recovery_rows(selected):
-        entry = totals.setdefault((row["recycler"], row["material"]), {
-            "batteries": 0, "inputKg": 0.0, "recoveredKg": 0.0, "recoveredWithoutInputKg": 0.0})
+        entry = totals.setdefault(
+            (row["recycler"], row["material"]),
+            {"batteries": 0, "inputKg": 0.0, "recoveredKg": 0.0, "recoveredWithoutInputKg": 0.0},
+        )
         entry["batteries"] += 1
         if row["input_kg"] is None:
             entry["recoveredWithoutInputKg"] += row["recovered_kg"]
@@ -224,23 +245,26 @@ def _efficiency(recycler: str, material: str, entry: Mapping[str, Any]) -> dict[
 
 def flatten_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Nested report rows as flat dotted columns (for CSV)."""
-    flat: list[dict[str, Any]] = []
-    for row in rows:
-        out: dict[str, Any] = {}
-
-        def walk(value: Any, prefix: str) -> None:
-            if isinstance(value, Mapping):
-                for key, sub in value.items():
-                    walk(sub, f"{prefix}.{key}" if prefix else str(key))
-            elif isinstance(value, list):
-                out[prefix] = ";".join(str(v) for v in value)
-            else:
-                out[prefix] = value
-
-        walk(row, "")
-        flat.append(out)
-    return flat
+    return [dict(_flat(row, "")) for row in rows]
 
 
-__all__ = ["GROUPS", "InventoryQuery", "Scope", "flatten_rows", "inventory", "recovery_report",
-           "recycled_content_report", "scope_for"]
+def _flat(value: Any, prefix: str) -> Iterable[tuple[str, Any]]:
+    if isinstance(value, Mapping):
+        for key, sub in value.items():
+            yield from _flat(sub, f"{prefix}.{key}" if prefix else str(key))
+    elif isinstance(value, list):
+        yield prefix, ";".join(str(v) for v in value)
+    else:
+        yield prefix, value
+
+
+__all__ = [
+    "GROUPS",
+    "InventoryQuery",
+    "Scope",
+    "flatten_rows",
+    "inventory",
+    "recovery_report",
+    "recycled_content_report",
+    "scope_for",
+]

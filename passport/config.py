@@ -23,9 +23,7 @@ class Settings(BaseSettings):
     database_url: str = Field(
         "sqlite:///./passport.db", description="SQLAlchemy URL of the database (SQLite file or PostgreSQL)."
     )
-    database_read_url: str | None = Field(
-        None, description="Optional read replica, used for public resolver reads."
-    )
+    database_read_url: str | None = Field(None, description="Optional read replica, used for public resolver reads.")
     keys_dir: Path = Field(Path("./keys"), description="Directory of the signing keystore.")
     key_passphrase: SecretStr | None = Field(
         None, description="Passphrase encrypting the private keys; required in production."

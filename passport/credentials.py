@@ -7,6 +7,7 @@ Chain verification raises :class:`~passport.errors.VerificationError` with one o
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -153,7 +154,7 @@ def check_order(credentials: Sequence[Mapping[str, Any]]) -> None:
     it pair by pair, versions 1, 3, 2 stop at the gap between 1 and 3 and were reported as ``version-missing``,
     the same reason as a removed version."""
     numbers = [subject_of(credential)["version"] for credential in credentials]
-    for before, after in zip(numbers, numbers[1:], strict=False):
+    for before, after in itertools.pairwise(numbers):
         if after <= before:
             subject = subject_of(credentials[0])
             label = f"{subject.get('passportId')} view {subject.get('view')}"

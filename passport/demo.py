@@ -7,6 +7,7 @@ same validation, signing and storage as any other."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 import json
@@ -16,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from passport.access import Role
 from passport.errors import Conflict
 from passport.rules import gs1_check_digit
 from passport.service.apikeys import create_api_key
@@ -68,37 +68,61 @@ def _ev_58(document: dict[str, Any]) -> None:
     _scale_materials(document, 0.78)
     performance = document["performance"]
     performance.update(ratedCapacity=148.0, ratedEnergy=58.0, ratedMaximumPower=180000.0)
-    document["composition"]["batteryChemistry"] = {"shortName": "NCA",
-                                                  "clearName": "Lithium nickel cobalt aluminium oxide (NCA) / graphite"}
+    document["composition"]["batteryChemistry"] = {
+        "shortName": "NCA",
+        "clearName": "Lithium nickel cobalt aluminium oxide (NCA) / graphite",
+    }
 
 
 def _lmt_500(document: dict[str, Any]) -> None:
     _scale_materials(document, 0.8)
     document["performance"].update(ratedCapacity=13.9, ratedEnergy=0.5)
-    document["composition"]["batteryChemistry"] = {"shortName": "NMC",
-                                                  "clearName": "Lithium nickel manganese cobalt oxide (NMC 622)"}
+    document["composition"]["batteryChemistry"] = {
+        "shortName": "NMC",
+        "clearName": "Lithium nickel manganese cobalt oxide (NMC 622)",
+    }
 
 
 def _sodium(document: dict[str, Any]) -> None:
     """The LFP cabinet turned into a sodium-ion one: no lithium, cobalt or nickel."""
     composition = document["composition"]
-    composition["batteryChemistry"] = {"shortName": "Na-ion",
-                                       "clearName": "Sodium-ion: Prussian white cathode / hard carbon anode"}
-    composition["activeMaterials"] = {"cathode": "Na2Fe[Fe(CN)6] (Prussian white)", "anode": "Hard carbon",
-                                      "electrolyte": "1.0 M NaPF6 in EC:DEC"}
+    composition["batteryChemistry"] = {
+        "shortName": "Na-ion",
+        "clearName": "Sodium-ion: Prussian white cathode / hard carbon anode",
+    }
+    composition["activeMaterials"] = {
+        "cathode": "Na2Fe[Fe(CN)6] (Prussian white)",
+        "anode": "Hard carbon",
+        "electrolyte": "1.0 M NaPF6 in EC:DEC",
+    }
     composition["batteryMaterials"] = [
-        {"batteryMaterialName": "Sodium", "batteryMaterialIdentifier": "7440-23-5", "batteryMaterialMass": 31.0,
-         "batteryMaterialLocation": {"componentName": "Cathode"}, "isCriticalRawMaterial": False},
-        {"batteryMaterialName": "Iron", "batteryMaterialIdentifier": "7439-89-6", "batteryMaterialMass": 88.0,
-         "batteryMaterialLocation": {"componentName": "Cathode"}, "isCriticalRawMaterial": False},
-        {"batteryMaterialName": "Aluminium", "batteryMaterialIdentifier": "7429-90-5", "batteryMaterialMass": 190.0,
-         "batteryMaterialLocation": {"componentName": "Current collectors and housing"},
-         "isCriticalRawMaterial": False},
+        {
+            "batteryMaterialName": "Sodium",
+            "batteryMaterialIdentifier": "7440-23-5",
+            "batteryMaterialMass": 31.0,
+            "batteryMaterialLocation": {"componentName": "Cathode"},
+            "isCriticalRawMaterial": False,
+        },
+        {
+            "batteryMaterialName": "Iron",
+            "batteryMaterialIdentifier": "7439-89-6",
+            "batteryMaterialMass": 88.0,
+            "batteryMaterialLocation": {"componentName": "Cathode"},
+            "isCriticalRawMaterial": False,
+        },
+        {
+            "batteryMaterialName": "Aluminium",
+            "batteryMaterialIdentifier": "7429-90-5",
+            "batteryMaterialMass": 190.0,
+            "batteryMaterialLocation": {"componentName": "Current collectors and housing"},
+            "isCriticalRawMaterial": False,
+        },
     ]
     composition["criticalRawMaterials"] = []
     composition["hazardousSubstances"] = composition["hazardousSubstances"][:1]
     composition["hazardousSubstances"][0].update(
-        hazardousSubstanceName="Sodium hexafluorophosphate", hazardousSubstanceIdentifier="21324-39-0")
+        hazardousSubstanceName="Sodium hexafluorophosphate", hazardousSubstanceIdentifier="21324-39-0"
+    )
     document["circularity"]["recycledContent"] = []
     document["performance"].update(ratedEnergy=50.0, ratedCapacity=160.0)
 
@@ -107,47 +131,88 @@ def _lead_acid(document: dict[str, Any]) -> None:
     """An industrial traction battery, lead-acid, 48 V 625 Ah (30 kWh)."""
     composition = document["composition"]
     composition["batteryChemistry"] = {"shortName": "Pb-acid", "clearName": "Lead-acid, tubular positive plates"}
-    composition["activeMaterials"] = {"cathode": "Lead dioxide", "anode": "Sponge lead",
-                                      "electrolyte": "Sulphuric acid, 1.28 g/cm3"}
+    composition["activeMaterials"] = {
+        "cathode": "Lead dioxide",
+        "anode": "Sponge lead",
+        "electrolyte": "Sulphuric acid, 1.28 g/cm3",
+    }
     composition["batteryMaterials"] = [
-        {"batteryMaterialName": "Lead", "batteryMaterialIdentifier": "7439-92-1", "batteryMaterialMass": 620.0,
-         "batteryMaterialLocation": {"componentName": "Plates"}, "isCriticalRawMaterial": False},
-        {"batteryMaterialName": "Sulphuric acid", "batteryMaterialIdentifier": "7664-93-9",
-         "batteryMaterialMass": 160.0, "batteryMaterialLocation": {"componentName": "Electrolyte"},
-         "isCriticalRawMaterial": False},
+        {
+            "batteryMaterialName": "Lead",
+            "batteryMaterialIdentifier": "7439-92-1",
+            "batteryMaterialMass": 620.0,
+            "batteryMaterialLocation": {"componentName": "Plates"},
+            "isCriticalRawMaterial": False,
+        },
+        {
+            "batteryMaterialName": "Sulphuric acid",
+            "batteryMaterialIdentifier": "7664-93-9",
+            "batteryMaterialMass": 160.0,
+            "batteryMaterialLocation": {"componentName": "Electrolyte"},
+            "isCriticalRawMaterial": False,
+        },
     ]
     composition["criticalRawMaterials"] = []
     composition["leadContent"] = 64.0
-    composition["hazardousSubstances"] = [{
-        "hazardousSubstanceName": "Sulphuric acid", "hazardousSubstanceIdentifier": "7664-93-9",
-        "hazardousSubstanceClass": "SkinCorrosionOrIrritation", "hazardousSubstanceConcentration": 16.5,
-        "hazardousSubstanceImpact": ["Causes severe skin burns and eye damage."],
-        "hazardousSubstanceLocation": {"componentName": "Electrolyte"}}]
-    document["conformity"]["labels"].append({
-        "labelingSubject": "HazardousMaterial", "labelingSymbol": "https://www.leadtrac.example.com/labels/pb.svg",
-        "labelingMeaning": {"en": "Contains lead (Pb): return for recycling.", "de": "Enthält Blei (Pb)."}})
+    composition["hazardousSubstances"] = [
+        {
+            "hazardousSubstanceName": "Sulphuric acid",
+            "hazardousSubstanceIdentifier": "7664-93-9",
+            "hazardousSubstanceClass": "SkinCorrosionOrIrritation",
+            "hazardousSubstanceConcentration": 16.5,
+            "hazardousSubstanceImpact": ["Causes severe skin burns and eye damage."],
+            "hazardousSubstanceLocation": {"componentName": "Electrolyte"},
+        }
+    ]
+    document["conformity"]["labels"].append(
+        {
+            "labelingSubject": "HazardousMaterial",
+            "labelingSymbol": "https://www.leadtrac.example.com/labels/pb.svg",
+            "labelingMeaning": {"en": "Contains lead (Pb): return for recycling.", "de": "Enthält Blei (Pb)."},
+        }
+    )
     document["circularity"]["recycledContent"] = [
-        {"recycledMaterial": "Pb", "preConsumerShare": 10.0, "postConsumerShare": 78.0}]
+        {"recycledMaterial": "Pb", "preConsumerShare": 10.0, "postConsumerShare": 78.0}
+    ]
     document["general"].update(batteryCategory="industrial", batteryMass=960.0)
-    document["performance"].update(ratedCapacity=625.0, ratedEnergy=30.0, nominalVoltage=48.0, minimumVoltage=42.0,
-                                   maximumVoltage=57.6, ratedMaximumPower=15000.0)
+    document["performance"].update(
+        ratedCapacity=625.0,
+        ratedEnergy=30.0,
+        nominalVoltage=48.0,
+        minimumVoltage=42.0,
+        maximumVoltage=57.6,
+        ratedMaximumPower=15000.0,
+    )
 
 
 MODELS: tuple[ModelSpec, ...] = (
-    ModelSpec("voltdrive", "passport-ev", gtin("0952012345678"), "VD-75-NMC811", "VoltDrive 75 kWh traction pack",
-              80),
-    ModelSpec("voltdrive", "passport-ev", gtin("0952012345690"), "VD-58-NCA", "VoltDrive 58 kWh compact pack", 50,
-              _ev_58),
-    ModelSpec("pedalvolt", "passport-lmt", gtin("0952012345679"), "PV-625-NCA", "PedalVolt 625 Wh frame battery",
-              60),
-    ModelSpec("pedalvolt", "passport-lmt", gtin("0952012345691"), "PV-500-NMC", "PedalVolt 500 Wh rack battery",
-              40, _lmt_500),
-    ModelSpec("gridstore", "passport-industrial", gtin("0871234567890"), "SEC100-LFP", "GridStore 100 kWh cabinet",
-              40),
-    ModelSpec("gridstore", "passport-industrial", gtin("0871234567892"), "SEC50-NA", "GridStore 50 kWh sodium-ion",
-              20, _sodium),
-    ModelSpec("leadtrac", "passport-industrial", gtin("0952012345692"), "LT-48-625", "LeadTrac 48 V 625 Ah traction",
-              20, _lead_acid),
+    ModelSpec("voltdrive", "passport-ev", gtin("0952012345678"), "VD-75-NMC811", "VoltDrive 75 kWh traction pack", 80),
+    ModelSpec(
+        "voltdrive", "passport-ev", gtin("0952012345690"), "VD-58-NCA", "VoltDrive 58 kWh compact pack", 50, _ev_58
+    ),
+    ModelSpec("pedalvolt", "passport-lmt", gtin("0952012345679"), "PV-625-NCA", "PedalVolt 625 Wh frame battery", 60),
+    ModelSpec(
+        "pedalvolt", "passport-lmt", gtin("0952012345691"), "PV-500-NMC", "PedalVolt 500 Wh rack battery", 40, _lmt_500
+    ),
+    ModelSpec("gridstore", "passport-industrial", gtin("0871234567890"), "SEC100-LFP", "GridStore 100 kWh cabinet", 40),
+    ModelSpec(
+        "gridstore",
+        "passport-industrial",
+        gtin("0871234567892"),
+        "SEC50-NA",
+        "GridStore 50 kWh sodium-ion",
+        20,
+        _sodium,
+    ),
+    ModelSpec(
+        "leadtrac",
+        "passport-industrial",
+        gtin("0952012345692"),
+        "LT-48-625",
+        "LeadTrac 48 V 625 Ah traction",
+        20,
+        _lead_acid,
+    ),
 )
 
 
@@ -156,8 +221,10 @@ def _example(name: str) -> dict[str, Any]:
     if not path.is_file():
         from passport.errors import ConfigurationError
 
-        raise ConfigurationError(f"the demo needs the repository's docs/examples ({path} is missing): run it from an "
-                                 "editable install of the repository (make run)")
+        raise ConfigurationError(
+            f"the demo needs the repository's docs/examples ({path} is missing): run it from an "
+            "editable install of the repository (make run)"
+        )
     return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
 
 
@@ -179,17 +246,20 @@ def _item(spec: ModelSpec, index: int, rng: random.Random, organisation_name: st
     document.pop("passportId", None)
     general = document["general"]
     made = dt.date(2026, 1, 5) + dt.timedelta(days=rng.randrange(0, 300))
-    general.update(serialNumber=f"{spec.identifier.replace('-', '')[:6]}-{index:05d}", manufacturingDate=made.isoformat(),
-                   batchNumber=f"L{made:%y%m}")
+    general.update(
+        serialNumber=f"{spec.identifier.replace('-', '')[:6]}-{index:05d}",
+        manufacturingDate=made.isoformat(),
+        batchNumber=f"L{made:%y%m}",
+    )
     general["puttingIntoService"] = (made + dt.timedelta(days=rng.randrange(10, 20))).isoformat()
     general["operatorInformation"]["contactName"] = organisation_name
     condition = document.get("condition")
     if condition:
-        document["condition"] = _condition_for(spec, condition, rng, made)
+        document["condition"] = _condition_for(spec, condition, made)
     return document
 
 
-def _condition_for(spec: ModelSpec, condition: dict[str, Any], rng: random.Random, made: dt.date) -> dict[str, Any]:
+def _condition_for(spec: ModelSpec, condition: dict[str, Any], made: dt.date) -> dict[str, Any]:
     stamp = f"{made + dt.timedelta(days=20)}T08:00:00Z"
     condition = copy.deepcopy(condition)
     for value in condition.values():
@@ -203,8 +273,9 @@ def _condition_for(spec: ModelSpec, condition: dict[str, Any], rng: random.Rando
         keep = {"ev": "stateOfCertifiedEnergy"}.get(spec.example.removeprefix("passport-"), "remainingCapacity")
         condition = {key: value for key, value in condition.items() if key in (keep, "stateOfCharge")}
         if "remainingCapacity" in condition:
-            condition["remainingCapacity"]["value"] = 100.0 if spec.tweak is _sodium else 600.0 if (
-                spec.tweak is _lead_acid) else 13.5
+            condition["remainingCapacity"]["value"] = (
+                100.0 if spec.tweak is _sodium else 600.0 if (spec.tweak is _lead_acid) else 13.5
+            )
     return condition
 
 
@@ -219,7 +290,7 @@ class DemoResult:
 def _passports_exist(context: ServiceContext) -> bool:
     try:
         context.store.get_organisation("voltdrive")
-    except Exception:  # noqa: BLE001 - NotFound: the demo is not loaded yet
+    except Exception:
         return False
     return True
 
@@ -232,7 +303,7 @@ def load(context: ServiceContext, keys_file: Path | None = None, count: int | No
     keys = _organisations(context)
     if keys_file is not None:
         _write_secret(keys_file, json.dumps(keys, indent=2) + "\n")
-    rng = random.Random(20270218)  # the same demo every time
+    rng = random.Random(20270218)  # noqa: S311 - not for secrets: the same demo every time
     issued = _issue_all(context, rng, count)
     _lifecycles(context, issued, rng)
     return DemoResult(context.store.count_passports(), keys, _samples(context), True)
@@ -250,10 +321,8 @@ def _write_secret(path: Path, text: str) -> None:
 def _organisations(context: ServiceContext) -> dict[str, str]:
     keys: dict[str, str] = {}
     for slug, name, role in ORGANISATIONS:
-        try:
+        with contextlib.suppress(Conflict):
             create_organisation(context, slug, name)
-        except Conflict:
-            pass
         _, token = create_api_key(context, slug, role, "demo")
         keys[f"{role}:{slug}"] = token
     return keys
@@ -290,7 +359,7 @@ def _lifecycles(context: ServiceContext, issued: dict[str, list[str]], rng: rand
             elif share < 0.20:
                 _waste(lifecycle, custody, passport_id, spec, position % 3)
             elif share < 0.30 and spec.example == "passport-ev":
-                _second_life(context, lifecycle, passport_id, spec, rng)
+                _second_life(lifecycle, passport_id, spec, rng)
             elif share < 0.55:
                 _health_update(lifecycle, passport_id, spec, rng)
 
@@ -305,8 +374,9 @@ def _waste(lifecycle: Lifecycle, custody: Custody, passport_id: str, spec: Model
         _event(custody, passport_id, "recyclex", {"type": "received-for-treatment"})
 
 
-def _recycle(lifecycle: Lifecycle, custody: Custody, passport_id: str, spec: ModelSpec, rng: random.Random,
-             variant: int) -> None:
+def _recycle(
+    lifecycle: Lifecycle, custody: Custody, passport_id: str, spec: ModelSpec, rng: random.Random, variant: int
+) -> None:
     _waste(lifecycle, custody, passport_id, spec, 2)
     if variant:
         _event(custody, passport_id, "recyclex", {"type": "dismantled", "note": "Pack opened, modules discharged"})
@@ -317,8 +387,12 @@ def _recycle(lifecycle: Lifecycle, custody: Custody, passport_id: str, spec: Mod
         if name in ("Cobalt", "Nickel", "Lithium", "Copper", "Lead", "Manganese", "Aluminium"):
             efficiency = {"Lithium": rng.uniform(0.55, 0.85)}.get(name, rng.uniform(0.88, 0.97))
             recovered.append({"material": name, "mass": round(mass * efficiency, 3)})
-    _event(custody, passport_id, "recyclex",
-           {"type": "recycled", "recoveredMaterials": recovered, "note": "Hydrometallurgical treatment"})
+    _event(
+        custody,
+        passport_id,
+        "recyclex",
+        {"type": "recycled", "recoveredMaterials": recovered, "note": "Hydrometallurgical treatment"},
+    )
 
 
 def _health_update(lifecycle: Lifecycle, passport_id: str, spec: ModelSpec, rng: random.Random) -> None:
@@ -333,13 +407,14 @@ def _health_update(lifecycle: Lifecycle, passport_id: str, spec: ModelSpec, rng:
         readings["remainingCapacity"] = {"value": round(rated * rng.uniform(0.9, 0.99), 2), "lastUpdate": stamp}
     from passport.models.condition import BatteryCondition
 
-    event = StateOfHealth(type="state-of-health", condition=BatteryCondition.model_validate_json(
-        json.dumps(readings), by_alias=True, by_name=False))
+    event = StateOfHealth(
+        type="state-of-health",
+        condition=BatteryCondition.model_validate_json(json.dumps(readings), by_alias=True, by_name=False),
+    )
     lifecycle.apply(passport_id, spec.organisation, event)
 
 
-def _second_life(context: ServiceContext, lifecycle: Lifecycle, passport_id: str, spec: ModelSpec,
-                 rng: random.Random) -> None:
+def _second_life(lifecycle: Lifecycle, passport_id: str, spec: ModelSpec, rng: random.Random) -> None:
     """An EV pack becomes a stationary storage unit of SecondLife: a successor passport, linked both ways."""
     custody = Custody(lifecycle.passports)
     _event(custody, passport_id, spec.organisation, {"type": "delegation", "to": "secondlife"})
@@ -348,17 +423,25 @@ def _second_life(context: ServiceContext, lifecycle: Lifecycle, passport_id: str
     successor.pop("custody", None)
     general = successor["general"]
     serial = general["serialNumber"]
-    general.update(gtin=gtin("0952012345693"), serialNumber=f"SL-{serial[-5:]}", modelIdentifier="SL-2L-ESS",
-                   modelName="SecondLife storage unit (former EV pack)", batteryCategory="stationary",
-                   manufacturingDate="2026-11-02", puttingIntoService="2026-11-10")
+    general.update(
+        gtin=gtin("0952012345693"),
+        serialNumber=f"SL-{serial[-5:]}",
+        modelIdentifier="SL-2L-ESS",
+        modelName="SecondLife storage unit (former EV pack)",
+        batteryCategory="stationary",
+        manufacturingDate="2026-11-02",
+        puttingIntoService="2026-11-10",
+    )
     general.pop("successorPassports", None)
     general["operatorInformation"]["contactName"] = "SecondLife Storage GmbH"
     successor["performance"].pop("capacityThresholdForExhaustion", None)
     condition = successor.get("condition") or {}
     soce = condition.pop("stateOfCertifiedEnergy", {"value": 80.0})
     rated = successor["performance"]["ratedCapacity"]
-    condition["remainingCapacity"] = {"value": round(rated * soce["value"] / 100, 2),
-                                      "lastUpdate": "2026-11-10T08:00:00Z"}
+    condition["remainingCapacity"] = {
+        "value": round(rated * soce["value"] / 100, 2),
+        "lastUpdate": "2026-11-10T08:00:00Z",
+    }
     successor["condition"] = condition
     status = ("repurposed", "re-used", "remanufactured")[rng.randrange(3)]
     lifecycle.repurpose(passport_id, "secondlife", status, successor)
@@ -368,12 +451,16 @@ def _samples(context: ServiceContext) -> list[tuple[str, str]]:
     """Three passports worth opening: an EV pack, an e-bike battery and a stationary unit, each still in service."""
     from passport.storage import SearchQuery
 
-    wanted = ((gtin("0952012345678"), "EV traction pack (NMC)"), (gtin("0952012345679"), "E-bike battery (NCA)"),
-              (gtin("0871234567890"), "Stationary storage (LFP)"))
+    wanted = (
+        (gtin("0952012345678"), "EV traction pack (NMC)"),
+        (gtin("0952012345679"), "E-bike battery (NCA)"),
+        (gtin("0871234567890"), "Stationary storage (LFP)"),
+    )
     found = []
     for code, label in wanted:
-        rows = context.store.search(SearchQuery(gtin=code, status="original", include_ceased=False, limit=20),
-                                    ["public"])
+        rows = context.store.search(
+            SearchQuery(gtin=code, status="original", include_ceased=False, limit=20), ["public"]
+        )
         if rows:
             record = rows[len(rows) // 2][0]
             found.append((label, context.urls.digital_link(record.gtin, record.serial)))

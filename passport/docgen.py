@@ -83,8 +83,7 @@ def _fields_section() -> list[str]:
     for top in field_tree(Passport):
         lines += [f"### `{top.alias}`", "", _cell(top.info.description), ""]
         lines += [
-            "| field (JSON pointer) | type | unit | audience | granularity | Annex XIII | EC DP | required | "
-            "meaning |",
+            "| field (JSON pointer) | type | unit | audience | granularity | Annex XIII | EC DP | required | meaning |",
             "|---|---|---|---|---|---|---|---|---|",
         ]
         lines += _rows((top,) if not top.children else top.children, top.required or not top.children)

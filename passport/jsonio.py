@@ -68,9 +68,7 @@ def loads(data: bytes | str) -> Any:
     else:
         text = data
     try:
-        value = json.loads(
-            text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants, parse_int=_bounded_int
-        )
+        value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants, parse_int=_bounded_int)
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
     except RecursionError:
@@ -80,13 +78,12 @@ def loads(data: bytes | str) -> Any:
     return value
 
 
-
-
-
 def dumps_for_validation(value: Any) -> bytes:
     """Serialise an already parsed object for Pydantic's JSON validator (strict mode reads dates from JSON text)."""
     try:
         return json.dumps(value, ensure_ascii=False, allow_nan=False).encode("utf-8")
     except (TypeError, ValueError) as exc:
         raise InvalidInput(f"not representable as JSON: {exc}") from None
+
+
 __all__ = ["MAX_DEPTH", "dumps_for_validation", "loads"]

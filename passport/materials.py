@@ -21,9 +21,19 @@ BY_CAS: Mapping[str, str] = {
     "7440-23-5": "Na",
 }
 BY_NAME: Mapping[str, str] = {
-    "cobalt": "Co", "lithium": "Li", "nickel": "Ni", "manganese": "Mn", "lead": "Pb", "copper": "Cu",
-    "aluminium": "Al", "aluminum": "Al", "graphite": "graphite", "natural graphite": "graphite",
-    "synthetic graphite": "graphite", "iron": "Fe", "sodium": "Na",
+    "cobalt": "Co",
+    "lithium": "Li",
+    "nickel": "Ni",
+    "manganese": "Mn",
+    "lead": "Pb",
+    "copper": "Cu",
+    "aluminium": "Al",
+    "aluminum": "Al",
+    "graphite": "graphite",
+    "natural graphite": "graphite",
+    "synthetic graphite": "graphite",
+    "iron": "Fe",
+    "sodium": "Na",
 }
 RECOVERABLE = ("Co", "Li", "Ni", "Mn", "Pb", "Cu", "Al", "graphite")
 
@@ -53,8 +63,15 @@ def normalise_recovered(name: str) -> str:
 def composition_lines(document: Mapping[str, Any]) -> tuple[tuple[str, str, str, float], ...]:
     """(key, name, CAS, mass in kg) of every material of a full passport document."""
     materials = (document.get("composition") or {}).get("batteryMaterials") or []
-    return tuple((material_key(m["batteryMaterialName"], m["batteryMaterialIdentifier"]), m["batteryMaterialName"],
-                  m["batteryMaterialIdentifier"], float(m["batteryMaterialMass"])) for m in materials)
+    return tuple(
+        (
+            material_key(m["batteryMaterialName"], m["batteryMaterialIdentifier"]),
+            m["batteryMaterialName"],
+            m["batteryMaterialIdentifier"],
+            float(m["batteryMaterialMass"]),
+        )
+        for m in materials
+    )
 
 
 def recycled_lines(document: Mapping[str, Any]) -> tuple[tuple[str, float, float], ...]:
@@ -63,6 +80,13 @@ def recycled_lines(document: Mapping[str, Any]) -> tuple[tuple[str, float, float
 
 
 __all__ = [
-    "RECOVERABLE", "RECOVERY_2027", "RECOVERY_2031", "RECYCLED_2031", "RECYCLED_2036", "composition_lines",
-    "material_key", "normalise_recovered", "recycled_lines",
+    "RECOVERABLE",
+    "RECOVERY_2027",
+    "RECOVERY_2031",
+    "RECYCLED_2031",
+    "RECYCLED_2036",
+    "composition_lines",
+    "material_key",
+    "normalise_recovered",
+    "recycled_lines",
 ]

@@ -62,7 +62,9 @@ class Rule:
 RULES: list[Rule] = []
 
 
-def rule(code: str, severity: Severity, summary: str) -> Callable[
+def rule(
+    code: str, severity: Severity, summary: str
+) -> Callable[
     [Callable[[Passport, RuleContext], Iterator[Finding]]], Callable[[Passport, RuleContext], Iterator[Finding]]
 ]:
     def register(
@@ -117,12 +119,16 @@ def _gtin(p: Passport, _: RuleContext) -> Iterator[Finding]:
 def _cas(p: Passport, _: RuleContext) -> Iterator[Finding]:
     for i, material in enumerate(p.composition.battery_materials):
         if not cas_is_valid(material.battery_material_identifier):
-            yield (f"/composition/batteryMaterials/{i}/batteryMaterialIdentifier",
-                   f"CAS number {material.battery_material_identifier} has a wrong check digit")
+            yield (
+                f"/composition/batteryMaterials/{i}/batteryMaterialIdentifier",
+                f"CAS number {material.battery_material_identifier} has a wrong check digit",
+            )
     for i, substance in enumerate(p.composition.hazardous_substances):
         if not cas_is_valid(substance.hazardous_substance_identifier):
-            yield (f"/composition/hazardousSubstances/{i}/hazardousSubstanceIdentifier",
-                   f"CAS number {substance.hazardous_substance_identifier} has a wrong check digit")
+            yield (
+                f"/composition/hazardousSubstances/{i}/hazardousSubstanceIdentifier",
+                f"CAS number {substance.hazardous_substance_identifier} has a wrong check digit",
+            )
 
 
 # --- materials and recycled content -----------------------------------------------------------------------
@@ -133,9 +139,11 @@ def _recycled_sum(p: Passport, _: RuleContext) -> Iterator[Finding]:
     for i, entry in enumerate(p.circularity.recycled_content):
         total = entry.pre_consumer_share + entry.post_consumer_share
         if total > 100:
-            yield (f"/circularity/recycledContent/{i}",
-                   f"recycled {entry.recycled_material.value}: pre- plus post-consumer share is {total:g} %, "
-                   "more than 100 %")
+            yield (
+                f"/circularity/recycledContent/{i}",
+                f"recycled {entry.recycled_material.value}: pre- plus post-consumer share is {total:g} %, "
+                "more than 100 %",
+            )
 
 
 @rule("recycled-metal-once", "error", "Each metal appears at most once in the recycled content.")
@@ -143,8 +151,10 @@ def _recycled_once(p: Passport, _: RuleContext) -> Iterator[Finding]:
     seen: set[str] = set()
     for i, entry in enumerate(p.circularity.recycled_content):
         if entry.recycled_material in seen:
-            yield f"/circularity/recycledContent/{i}/recycledMaterial", (
-                f"{entry.recycled_material.value} is listed more than once")
+            yield (
+                f"/circularity/recycledContent/{i}/recycledMaterial",
+                (f"{entry.recycled_material.value} is listed more than once"),
+            )
         seen.add(entry.recycled_material)
 
 
@@ -152,8 +162,10 @@ def _recycled_once(p: Passport, _: RuleContext) -> Iterator[Finding]:
 def _material_mass(p: Passport, _: RuleContext) -> Iterator[Finding]:
     total = sum(m.battery_material_mass for m in p.composition.battery_materials)
     if total > p.general.battery_mass * (1 + 1e-9):
-        yield "/composition/batteryMaterials", (
-            f"material masses add up to {total:g} kg, more than the battery mass of {p.general.battery_mass:g} kg")
+        yield (
+            "/composition/batteryMaterials",
+            (f"material masses add up to {total:g} kg, more than the battery mass of {p.general.battery_mass:g} kg"),
+        )
 
 
 @rule("critical-raw-materials", "warning", "Materials flagged critical appear in the critical raw materials list.")
@@ -161,22 +173,33 @@ def _crm(p: Passport, _: RuleContext) -> Iterator[Finding]:
     listed = {name.casefold() for name in p.composition.critical_raw_materials}
     for i, material in enumerate(p.composition.battery_materials):
         if material.is_critical_raw_material and material.battery_material_name.casefold() not in listed:
-            yield "/composition/criticalRawMaterials", (
-                f"{material.battery_material_name} (batteryMaterials/{i}) is flagged critical but not listed")
+            yield (
+                "/composition/criticalRawMaterials",
+                (f"{material.battery_material_name} (batteryMaterials/{i}) is flagged critical but not listed"),
+            )
 
 
 @rule("cd-pb-marking", "error", "Above 0.002 % cadmium or 0.004 % lead, a hazardous-material label is present.")
 def _marking(p: Passport, _: RuleContext) -> Iterator[Finding]:
     c = p.composition
-    needs = [(name, value) for name, value, limit in (
-        ("lead", c.lead_content, LEAD_MARKING_THRESHOLD), ("cadmium", c.cadmium_content, CADMIUM_MARKING_THRESHOLD)
-    ) if value is not None and value > limit]
+    needs = [
+        (name, value)
+        for name, value, limit in (
+            ("lead", c.lead_content, LEAD_MARKING_THRESHOLD),
+            ("cadmium", c.cadmium_content, CADMIUM_MARKING_THRESHOLD),
+        )
+        if value is not None and value > limit
+    ]
     labelled = any(label.labeling_subject is LabelSubject.HAZARDOUS_MATERIAL for label in p.conformity.labels)
     for name, value in needs:
         if not labelled:
-            yield "/conformity/labels", (
-                f"{name} content of {value:g} % requires the '{'Pb' if name == 'lead' else 'Cd'}' symbol "
-                "(a HazardousMaterial label, Art. 13(5))")
+            yield (
+                "/conformity/labels",
+                (
+                    f"{name} content of {value:g} % requires the '{'Pb' if name == 'lead' else 'Cd'}' symbol "
+                    "(a HazardousMaterial label, Art. 13(5))"
+                ),
+            )
 
 
 @rule("separate-collection-label", "error", "The separate-collection symbol (Art. 13(4)) is among the labels.")
@@ -198,16 +221,21 @@ def _stage_once(p: Passport, _: RuleContext) -> Iterator[Finding]:
             yield "/carbonFootprint/carbonFootprintPerLifecycleStage", f"stage {stage.value} appears {count} times"
 
 
-@rule("carbon-stage-sum", "warning",
-      "The life-cycle stage contributions add up to the total within 5 % (published examples deviate).")
+@rule(
+    "carbon-stage-sum",
+    "warning",
+    "The life-cycle stage contributions add up to the total within 5 % (published examples deviate).",
+)
 def _stage_sum(p: Passport, _: RuleContext) -> Iterator[Finding]:
     cf = p.carbon_footprint
     if cf is None:
         return
     total = sum(s.carbon_footprint for s in cf.carbon_footprint_per_lifecycle_stage)
     if abs(total - cf.battery_carbon_footprint) > CARBON_FOOTPRINT_TOLERANCE * cf.battery_carbon_footprint:
-        yield "/carbonFootprint/carbonFootprintPerLifecycleStage", (
-            f"stage contributions add up to {total:g} kg CO2e/kWh, the total is {cf.battery_carbon_footprint:g}")
+        yield (
+            "/carbonFootprint/carbonFootprintPerLifecycleStage",
+            (f"stage contributions add up to {total:g} kg CO2e/kWh, the total is {cf.battery_carbon_footprint:g}"),
+        )
 
 
 # --- performance ---------------------------------------------------------------------------------------------
@@ -217,9 +245,13 @@ def _stage_sum(p: Passport, _: RuleContext) -> Iterator[Finding]:
 def _voltages(p: Passport, _: RuleContext) -> Iterator[Finding]:
     perf = p.performance
     if not perf.minimum_voltage <= perf.nominal_voltage <= perf.maximum_voltage:
-        yield "/performance/nominalVoltage", (
-            f"voltages out of order: minimum {perf.minimum_voltage:g} V, nominal {perf.nominal_voltage:g} V, "
-            f"maximum {perf.maximum_voltage:g} V")
+        yield (
+            "/performance/nominalVoltage",
+            (
+                f"voltages out of order: minimum {perf.minimum_voltage:g} V, nominal {perf.nominal_voltage:g} V, "
+                f"maximum {perf.maximum_voltage:g} V"
+            ),
+        )
 
 
 @rule("temperature-range-order", "error", "Every temperature range has its lower boundary below its upper one.")
@@ -234,8 +266,11 @@ def _temperature_ranges(p: Passport, _: RuleContext) -> Iterator[Finding]:
             yield pointer, f"lower boundary {value.lower:g} °C is not below upper boundary {value.upper:g} °C"
 
 
-@rule("internal-resistance-components", "error",
-      "Initial internal resistance is given for pack and cell, each component once.")
+@rule(
+    "internal-resistance-components",
+    "error",
+    "Initial internal resistance is given for pack and cell, each component once.",
+)
 def _resistance(p: Passport, _: RuleContext) -> Iterator[Finding]:
     components = Counter(r.battery_component for r in p.performance.initial_internal_resistance)
     for component in (BatteryComponent.PACK, BatteryComponent.CELL):
@@ -251,9 +286,13 @@ def _power_soc(p: Passport, _: RuleContext) -> Iterator[Finding]:
     levels = {entry.at_so_c for entry in p.performance.original_power_capability}
     missing = [soc for soc in (80.0, 20.0) if soc not in levels]
     if missing:
-        yield "/performance/originalPowerCapability", (
-            "Annex IV Part B measures power at 80 % and 20 % state of charge; missing: "
-            + ", ".join(f"{soc:g} %" for soc in missing))
+        yield (
+            "/performance/originalPowerCapability",
+            (
+                "Annex IV Part B measures power at 80 % and 20 % state of charge; missing: "
+                + ", ".join(f"{soc:g} %" for soc in missing)
+            ),
+        )
 
 
 @rule("round-trip-efficiency-order", "warning", "Round-trip efficiency at 50 % cycle life is not above the initial.")
@@ -261,16 +300,21 @@ def _rte(p: Passport, _: RuleContext) -> Iterator[Finding]:
     initial = p.performance.roundtrip_efficiency
     half = p.performance.round_trip_efficiency_at50_percent_cycle_life
     if initial is not None and half is not None and half > initial:
-        yield "/performance/roundTripEfficiencyAt50PercentCycleLife", (
-            f"{half:g} % at 50 % cycle life is above the initial {initial:g} %")
+        yield (
+            "/performance/roundTripEfficiencyAt50PercentCycleLife",
+            (f"{half:g} % at 50 % cycle life is above the initial {initial:g} %"),
+        )
 
 
 # --- category-specific requirements ---------------------------------------------------------------------------
 
 
-@rule("category-requirements", "error",
-      "Capacity threshold for exhaustion only for EV batteries, and required there; state of certified energy only "
-      "for EV batteries; cycle-life data required for EV and LMT batteries.")
+@rule(
+    "category-requirements",
+    "error",
+    "Capacity threshold for exhaustion only for EV batteries, and required there; state of certified energy only "
+    "for EV batteries; cycle-life data required for EV and LMT batteries.",
+)
 def _category(p: Passport, _: RuleContext) -> Iterator[Finding]:
     category, perf = p.general.battery_category, p.performance
     is_ev = category is BatteryCategory.EV
@@ -279,9 +323,13 @@ def _category(p: Passport, _: RuleContext) -> Iterator[Finding]:
     if not is_ev and perf.capacity_threshold_for_exhaustion is not None:
         yield "/performance/capacityThresholdForExhaustion", "applies to EV batteries only (Annex XIII 1(k))"
     if not is_ev and p.condition is not None and p.condition.state_of_certified_energy is not None:
-        yield "/condition/stateOfCertifiedEnergy", (
-            f"the state of certified energy is the state of health of EV batteries; a {category.value} battery "
-            "reports remainingCapacity instead (Annex VII Part A)")
+        yield (
+            "/condition/stateOfCertifiedEnergy",
+            (
+                f"the state of certified energy is the state of health of EV batteries; a {category.value} battery "
+                "reports remainingCapacity instead (Annex VII Part A)"
+            ),
+        )
     if category in (BatteryCategory.EV, BatteryCategory.LMT):
         required = {
             "expectedNumberOfCycles": perf.expected_number_of_cycles,
@@ -295,9 +343,12 @@ def _category(p: Passport, _: RuleContext) -> Iterator[Finding]:
                 yield f"/performance/{name}", f"required for {category.value.upper()} batteries (Annex XIII 1)"
 
 
-@rule("state-of-health-kind", "warning",
-      "Dynamic data carries the category's state of health: SOCE for EV, remaining capacity for LMT and "
-      "stationary batteries.")
+@rule(
+    "state-of-health-kind",
+    "warning",
+    "Dynamic data carries the category's state of health: SOCE for EV, remaining capacity for LMT and "
+    "stationary batteries.",
+)
 def _soh(p: Passport, _: RuleContext) -> Iterator[Finding]:
     condition, category = p.condition, p.general.battery_category
     if condition is None:
@@ -312,23 +363,30 @@ def _soh(p: Passport, _: RuleContext) -> Iterator[Finding]:
 def _scope(p: Passport, _: RuleContext) -> Iterator[Finding]:
     industrial = p.general.battery_category in (BatteryCategory.INDUSTRIAL, BatteryCategory.STATIONARY)
     if industrial and p.performance.rated_energy <= PASSPORT_ENERGY_THRESHOLD_KWH:
-        yield "/performance/ratedEnergy", (
-            f"an industrial battery of {p.performance.rated_energy:g} kWh needs no passport (only above 2 kWh)")
+        yield (
+            "/performance/ratedEnergy",
+            (f"an industrial battery of {p.performance.rated_energy:g} kWh needs no passport (only above 2 kWh)"),
+        )
 
 
 @rule("remaining-capacity", "warning", "Remaining capacity does not exceed the rated capacity.")
 def _remaining_capacity(p: Passport, _: RuleContext) -> Iterator[Finding]:
     reading = p.condition.remaining_capacity if p.condition else None
     if reading is not None and reading.value > p.performance.rated_capacity:
-        yield "/condition/remainingCapacity/value", (
-            f"remaining capacity {reading.value:g} Ah exceeds the rated {p.performance.rated_capacity:g} Ah")
+        yield (
+            "/condition/remainingCapacity/value",
+            (f"remaining capacity {reading.value:g} Ah exceeds the rated {p.performance.rated_capacity:g} Ah"),
+        )
 
 
 # --- dates and lifecycle -------------------------------------------------------------------------------------
 
 
-@rule("date-order", "error",
-      "Manufacturing date not in the future and not after putting into service; no reading from the future.")
+@rule(
+    "date-order",
+    "error",
+    "Manufacturing date not in the future and not after putting into service; no reading from the future.",
+)
 def _dates(p: Passport, context: RuleContext) -> Iterator[Finding]:
     made = dt.date.fromisoformat(p.general.manufacturing_date)
     if made > context.today:
@@ -355,14 +413,19 @@ def _future_readings(p: Passport, context: RuleContext) -> Iterator[Finding]:
                 yield f"{where}/lastUpdate", f"recorded at {stamp}, which is in the future"
 
 
-@rule("second-life-links", "error",
-      "A re-used, repurposed or remanufactured battery links to its original passport(s), or, as the frozen original, "
-      "to its successor; an original battery has no predecessor.")
+@rule(
+    "second-life-links",
+    "error",
+    "A re-used, repurposed or remanufactured battery links to its original passport(s), or, as the frozen original, "
+    "to its successor; an original battery has no predecessor.",
+)
 def _links(p: Passport, _: RuleContext) -> Iterator[Finding]:
     status, predecessors = p.general.battery_status, p.general.predecessor_passports
     if status in SECOND_LIFE_STATUSES and not predecessors and not p.general.successor_passports:
-        yield "/general/predecessorPassports", (
-            f"a {status.value} battery needs a link to the passport of the original battery (Art. 77(7))")
+        yield (
+            "/general/predecessorPassports",
+            (f"a {status.value} battery needs a link to the passport of the original battery (Art. 77(7))"),
+        )
     if status is BatteryStatus.ORIGINAL and predecessors:
         yield "/general/predecessorPassports", "an original battery has no predecessor passport"
     if p.passport_id is not None and p.passport_id in predecessors:

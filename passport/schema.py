@@ -49,7 +49,7 @@ _TITLES: Mapping[str, str] = {
 class _NoTitles(GenerateJsonSchema):
     """Pydantic's generator without the auto-generated property titles ("Batterymass"), which only add noise."""
 
-    def field_title_should_be_set(self, schema: Any) -> bool:
+    def field_title_should_be_set(self, schema: Any) -> bool:  # noqa: ARG002 - pydantic's signature
         return False
 
 
@@ -118,7 +118,7 @@ class _Pruner:
     def definition(self, name: str, tree: KeepTree) -> str:
         key = (name, json.dumps(tree, sort_keys=True))
         if key not in self.names:
-            taken = {n for n in self.names.values()}
+            taken = set(self.names.values())
             new = name if name not in taken else f"{name}{sum(1 for k in self.names if k[0] == name) + 1}"
             self.names[key] = new
             body = copy.deepcopy(self.source["$defs"][name])

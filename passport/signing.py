@@ -105,9 +105,7 @@ def _proof_of(secured: Mapping[str, Any]) -> Mapping[str, Any]:
     if not isinstance(proof, Mapping):
         raise VerificationError("malformed", "the document carries no proof object")
     if proof.get("type") != PROOF_TYPE or proof.get("cryptosuite") != CRYPTOSUITE:
-        raise VerificationError(
-            "unsupported-proof", f"expected a {PROOF_TYPE} with cryptosuite {CRYPTOSUITE}"
-        )
+        raise VerificationError("unsupported-proof", f"expected a {PROOF_TYPE} with cryptosuite {CRYPTOSUITE}")
     if proof.get("proofPurpose") != ASSERTION:
         raise VerificationError("unsupported-proof", "the proof purpose must be assertionMethod")
     for member in ("created", "verificationMethod", "proofValue"):
@@ -139,7 +137,8 @@ def _check_key_life(key: PublicKeyInfo, created: dt.datetime) -> None:
         )
     if key.expires is not None and created >= key.expires:
         raise VerificationError(
-            "key-expired", f"key {key.verification_method} was retired at {key.expires.isoformat()}, before the "
+            "key-expired",
+            f"key {key.verification_method} was retired at {key.expires.isoformat()}, before the "
             f"signature ({created.isoformat()})",
         )
 
@@ -172,8 +171,7 @@ def verify_proof(secured: Mapping[str, Any], resolve: KeyResolver, *, issuer: st
         Ed25519PublicKey.from_public_bytes(key.public_key).verify(signature, _hash_data(document, config))
     except (InvalidSignature, ValueError):
         raise VerificationError(
-            "signature-invalid", "the signature does not match the document: it was modified or signed by "
-            "another key"
+            "signature-invalid", "the signature does not match the document: it was modified or signed by another key"
         ) from None
     return key
 

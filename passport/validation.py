@@ -93,7 +93,7 @@ def check(document: bytes | Mapping[str, Any], context: RuleContext | None = Non
 # --- the published JSON Schema ------------------------------------------------------------------------------
 
 
-def _ecma_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[SchemaError]:
+def _ecma_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[SchemaError]:  # noqa: ARG001
     """``pattern`` with ECMA-262 semantics, as JSON Schema specifies: ``$`` matches only at the very end (Python's
     ``re`` also lets it match before a final newline, which would accept "09520123456788\n")."""
     if not isinstance(instance, str):
@@ -124,12 +124,17 @@ def _schema_message(error: SchemaError) -> str:
         return f"{missing[0] if missing else 'a field'} is required"
     if kind == "additionalProperties":
         return "unknown field(s): " + ", ".join(
-            sorted(k for k in error.instance if k not in (error.schema.get("properties") or {})))
+            sorted(k for k in error.instance if k not in (error.schema.get("properties") or {}))
+        )
     if kind == "type":
         return f"must be of type {value}"
     if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-        words = {"minimum": "at least", "maximum": "at most", "exclusiveMinimum": "more than",
-                 "exclusiveMaximum": "less than"}
+        words = {
+            "minimum": "at least",
+            "maximum": "at most",
+            "exclusiveMinimum": "more than",
+            "exclusiveMaximum": "less than",
+        }
         return f"must be {words[str(kind)]} {value} (got {error.instance})"
     if kind == "enum":
         return "must be one of " + ", ".join(repr(v) for v in value)

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator, Callable
 import httpx
 import pytest
 
-from passport.service.context import ServiceContext
 from passport.schema import schema_text
+from passport.service.context import ServiceContext
 from passport.web.app import create_app
 
 pytestmark = pytest.mark.anyio

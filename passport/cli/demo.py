@@ -17,10 +17,13 @@ from passport.qr import qr_text
 @app.command(epilog="Example: passport demo --keys-file .demo-keys.json")
 @friendly
 def demo(
-    count: Annotated[int | None, typer.Option("--count", min=7, max=100_000,
-                                              help="About this many passports (default: 310 plus second lives).")] = None,
-    keys_file: Annotated[Path, typer.Option("--keys-file", help="Where the demo API keys are kept (mode 0600).")] = Path(
-        ".demo-keys.json"),
+    count: Annotated[
+        int | None,
+        typer.Option("--count", min=7, max=100_000, help="About this many passports (default: 310 plus second lives)."),
+    ] = None,
+    keys_file: Annotated[
+        Path, typer.Option("--keys-file", help="Where the demo API keys are kept (mode 0600).")
+    ] = Path(".demo-keys.json"),
     qr: Annotated[bool, typer.Option("--qr/--no-qr", help="Print a QR code of one passport.")] = True,
 ) -> None:
     """Load a realistic demo once (manufacturers, recyclers, an authority; passports in every status, second lives,
@@ -41,12 +44,16 @@ def demo(
     for label, url in result.samples:
         out.print(f"  {label}: {url}", markup=False)
     if qr and result.samples:
-        out.print(f"\nQR code of {result.samples[0][1]}\n(a phone reaches it when PASSPORT_PUBLIC_BASE_URL and "
-                  "HOST name an address it can reach)", markup=False)
+        out.print(
+            f"\nQR code of {result.samples[0][1]}\n(a phone reaches it when PASSPORT_PUBLIC_BASE_URL and "
+            "HOST name an address it can reach)",
+            markup=False,
+        )
         out.print(qr_text(result.samples[0][1]), markup=False)
     if result.keys:
-        out.print(f"\nDemo API keys (kept in {keys_file}, mode 0600; use as 'Authorization: Bearer <key>'):",
-                  markup=False)
+        out.print(
+            f"\nDemo API keys (kept in {keys_file}, mode 0600; use as 'Authorization: Bearer <key>'):", markup=False
+        )
         for name, key in result.keys.items():
             out.print(f"  {name:32} {key}", markup=False)
     out.print(f"\nAPI documentation: {base}/docs    console: {base}/console    health: {base}/healthz", markup=False)

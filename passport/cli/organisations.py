@@ -38,8 +38,9 @@ def init() -> None:
         if context.settings.env is Environment.DEVELOPMENT and not context.store.list_organisations():
             orgs.create_organisation(context, *DEV_ORGANISATION)
         names = ", ".join(o.slug for o in context.store.list_organisations()) or "none yet"
-        out.print(f"database ready; keys in {context.settings.keys_dir}; organisations: {names}",
-                  markup=False, emoji=False)
+        out.print(
+            f"database ready; keys in {context.settings.keys_dir}; organisations: {names}", markup=False, emoji=False
+        )
 
 
 @orgs_app.command("create", epilog='Example: passport orgs create acme --name "ACME Batteries GmbH"')
@@ -59,8 +60,10 @@ def create(
 def list_orgs(as_json: JsonOption = False) -> None:
     """List the organisations."""
     with service_context() as context:
-        rows = [{"slug": o.slug, "name": o.name, "did": context.urls.did(o.slug), "createdAt": rfc3339(o.created_at)}
-                for o in context.store.list_organisations()]
+        rows = [
+            {"slug": o.slug, "name": o.name, "did": context.urls.did(o.slug), "createdAt": rfc3339(o.created_at)}
+            for o in context.store.list_organisations()
+        ]
     if as_json:
         out.print(json.dumps(rows, indent=2), markup=False, emoji=False)
         return
@@ -81,18 +84,29 @@ def list_keys(
         if org:
             context.store.get_organisation(org)
         keys = context.store.list_keys(org)
-    rows = [{"organisation": k.organisation, "keyId": k.key_id, "publicKeyMultibase": k.public_key_multibase,
-             "state": "revoked" if k.revoked_at else "retired" if k.retired_at else "active",
-             "createdAt": rfc3339(k.created_at),
-             "retiredAt": rfc3339(k.retired_at) if k.retired_at else None,
-             "revokedAt": rfc3339(k.revoked_at) if k.revoked_at else None} for k in keys]
+    rows = [
+        {
+            "organisation": k.organisation,
+            "keyId": k.key_id,
+            "publicKeyMultibase": k.public_key_multibase,
+            "state": "revoked" if k.revoked_at else "retired" if k.retired_at else "active",
+            "createdAt": rfc3339(k.created_at),
+            "retiredAt": rfc3339(k.retired_at) if k.retired_at else None,
+            "revokedAt": rfc3339(k.revoked_at) if k.revoked_at else None,
+        }
+        for k in keys
+    ]
     if as_json:
         out.print(json.dumps(rows, indent=2), markup=False, emoji=False)
         return
     table = Table("organisation", "key", "state", "created", "public key")
     for row in rows:
-        table.add_row(*(Text(str(row[column])) for column in (
-            "organisation", "keyId", "state", "createdAt", "publicKeyMultibase")))
+        table.add_row(
+            *(
+                Text(str(row[column]))
+                for column in ("organisation", "keyId", "state", "createdAt", "publicKeyMultibase")
+            )
+        )
     out.print(table)
 
 

@@ -37,8 +37,18 @@ def issue(
         url = context.urls.digital_link(issued.passport.gtin, issued.passport.serial)
     passport_id = f"urn:uuid:{issued.passport_id}"
     if as_json:
-        out.print(json.dumps({"passportId": passport_id, "url": url, "version": 1,
-                              "warnings": [w.as_dict() for w in issued.warnings]}), markup=False, emoji=False)
+        out.print(
+            json.dumps(
+                {
+                    "passportId": passport_id,
+                    "url": url,
+                    "version": 1,
+                    "warnings": [w.as_dict() for w in issued.warnings],
+                }
+            ),
+            markup=False,
+            emoji=False,
+        )
         return
     out.print(passport_id, markup=False, emoji=False)
     out.print(url, markup=False, emoji=False)
@@ -64,8 +74,7 @@ def export(
             with target.open("wb") as handle:
                 counts = dump.export(context, handle, passport_id)
     if str(target) != "-":
-        out.print(f"exported {counts[0]} passports, {counts[1]} versions to {target}",
-                  markup=False, emoji=False)
+        out.print(f"exported {counts[0]} passports, {counts[1]} versions to {target}", markup=False, emoji=False)
 
 
 @app.command(epilog="Example: PASSPORT_DATABASE_URL=sqlite:///restored.db passport restore backup.ndjson")
@@ -75,8 +84,11 @@ def restore(file: Annotated[Path, typer.Argument(help="An export made by 'passpo
     nothing is written."""
     with service_context() as context:
         report = dump.restore(context, file)
-    out.print(f"restored {report.organisations} organisations, {report.passports} passports, "
-              f"{report.versions} versions", markup=False, emoji=False)
+    out.print(
+        f"restored {report.organisations} organisations, {report.passports} passports, {report.versions} versions",
+        markup=False,
+        emoji=False,
+    )
 
 
 def _fetch(url: str) -> bytes:

@@ -69,5 +69,4 @@ def recovery(
     """Recovery efficiency per recycler and material against the Annex XII Part C targets (2027, 2031)."""
     with service_context() as context:
         rows = recovery_report(context, Caller(Role.AUTHORITY, None), recycler)
-    _emit(rows, output, ["recycler", "material", "inputKg", "recoveredKg", "efficiency", "verdict2027",
-                         "verdict2031"])
+    _emit(rows, output, ["recycler", "material", "inputKg", "recoveredKg", "efficiency", "verdict2027", "verdict2031"])

@@ -37,9 +37,7 @@ def check(directory: DirOption = Path("schemas")) -> None:
 @schema_app.command("docs", epilog="Example: passport schema docs --out docs/data-model.md")
 @friendly
 def docs(
-    target: Annotated[Path, typer.Option("--out", help="Where to write the reference.")] = Path(
-        "docs/data-model.md"
-    ),
+    target: Annotated[Path, typer.Option("--out", help="Where to write the reference.")] = Path("docs/data-model.md"),
 ) -> None:
     """Regenerate the data-model reference (fields, audiences, units, rules, Battery Pass mapping) and, beside it,
     the API reference (api-reference.md, from the OpenAPI document)."""

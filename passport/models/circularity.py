@@ -51,12 +51,13 @@ class SparePartSource(WireModel):
     email_address_of_supplier: Email = spec(
         RESTRICTED, MODEL, "Supplier's e-mail address.", annex="2(b)", datapoints=(47,)
     )
-    supplier_web_address: HttpUrl = spec(
-        RESTRICTED, MODEL, "Supplier's web address.", annex="2(b)", datapoints=(47,)
-    )
+    supplier_web_address: HttpUrl = spec(RESTRICTED, MODEL, "Supplier's web address.", annex="2(b)", datapoints=(47,))
     components: list[SparePartComponent] = group(
-        "Components available from this supplier, with part numbers.", annex="2(b)", datapoints=(46,),
-        min_length=1, max_length=500,
+        "Components available from this supplier, with part numbers.",
+        annex="2(b)",
+        datapoints=(46,),
+        min_length=1,
+        max_length=500,
     )
 
 
@@ -65,8 +66,13 @@ class SafetyMeasures(WireModel):
         RESTRICTED, MODEL, "Safety measures and instructions.", annex="2(d)", datapoints=(49,)
     )
     extinguishing_agent: list[ShortText] = spec(
-        PUBLIC, MODEL, "Usable extinguishing agents (Annex VI A(9)).", annex="1(a)", datapoints=(14,),
-        min_length=1, max_length=10,
+        PUBLIC,
+        MODEL,
+        "Usable extinguishing agents (Annex VI A(9)).",
+        annex="1(a)",
+        datapoints=(14,),
+        min_length=1,
+        max_length=10,
     )
 
 
@@ -80,34 +86,48 @@ class EndOfLifeInformation(WireModel):
         PUBLIC, MODEL, "Role of end-users in separate collection (Art. 74(1)(b)).", annex="1(s)", datapoints=(43,)
     )
     information_on_collection: HttpUrl = spec(
-        PUBLIC, MODEL, "Collection, preparation for second life and treatment (Art. 74(1)(c)).", annex="1(s)",
+        PUBLIC,
+        MODEL,
+        "Collection, preparation for second life and treatment (Art. 74(1)(c)).",
+        annex="1(s)",
         datapoints=(43,),
     )
 
 
 class RecycledContent(WireModel):
-    recycled_material: RecycledMetal = spec(
-        PUBLIC, MODEL, "Metal.", annex="1(e)", datapoints=(20, 21, 22, 23)
-    )
+    recycled_material: RecycledMetal = spec(PUBLIC, MODEL, "Metal.", annex="1(e)", datapoints=(20, 21, 22, 23))
     pre_consumer_share: Percent = spec(
-        PUBLIC, MODEL, "Share recovered from manufacturing waste.", annex="1(e)", datapoints=(20, 21, 22, 23),
+        PUBLIC,
+        MODEL,
+        "Share recovered from manufacturing waste.",
+        annex="1(e)",
+        datapoints=(20, 21, 22, 23),
         unit="%",
     )
     post_consumer_share: Percent = spec(
-        PUBLIC, MODEL, "Share recovered from post-consumer waste.", annex="1(e)", datapoints=(20, 21, 22, 23),
+        PUBLIC,
+        MODEL,
+        "Share recovered from post-consumer waste.",
+        annex="1(e)",
+        datapoints=(20, 21, 22, 23),
         unit="%",
     )
 
 
 class Circularity(WireModel):
     dismantling_and_removal_information: list[DismantlingDocument] = group(
-        "Dismantling information: exploded diagrams, disassembly sequences, fastenings, tools, warnings, cell "
-        "layout.",
-        annex="2(c)", datapoints=(48,), min_length=1, max_length=50,
+        "Dismantling information: exploded diagrams, disassembly sequences, fastenings, tools, warnings, cell layout.",
+        annex="2(c)",
+        datapoints=(48,),
+        min_length=1,
+        max_length=50,
     )
     spare_part_sources: list[SparePartSource] = group(
         "Part numbers for components and contact details of sources for replacement spares.",
-        annex="2(b)", datapoints=(46, 47), min_length=1, max_length=50,
+        annex="2(b)",
+        datapoints=(46, 47),
+        min_length=1,
+        max_length=50,
     )
     safety_measures: SafetyMeasures = group("Safety measures and usable extinguishing agents.")
     end_of_life_information: EndOfLifeInformation = group(
@@ -115,7 +135,10 @@ class Circularity(WireModel):
     )
     recycled_content: list[RecycledContent] = group(
         "Recycled content per metal (Art. 8): Co, Li and Ni in active materials, Pb in the battery.",
-        annex="1(e)", datapoints=(20, 21, 22, 23), default_factory=list, max_length=4,
+        annex="1(e)",
+        datapoints=(20, 21, 22, 23),
+        default_factory=list,
+        max_length=4,
     )
     renewable_content: Percent = spec(
         PUBLIC, MODEL, "Share of renewable content.", annex="1(f)", datapoints=(24,), unit="%"

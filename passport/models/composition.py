@@ -21,8 +21,11 @@ PUBLIC, RESTRICTED, MODEL = Audience.PUBLIC, Audience.RESTRICTED, Granularity.MO
 class BatteryChemistry(WireModel):
     short_name: Chemistry = spec(PUBLIC, MODEL, "Chemistry short name.", annex="1(a)", datapoints=(12,))
     clear_name: ShortText = spec(
-        PUBLIC, MODEL, "Chemistry in words, e.g. 'Lithium nickel manganese cobalt oxide (NMC 811)'.",
-        annex="1(a)", datapoints=(12,),
+        PUBLIC,
+        MODEL,
+        "Chemistry in words, e.g. 'Lithium nickel manganese cobalt oxide (NMC 811)'.",
+        annex="1(a)",
+        datapoints=(12,),
     )
 
 
@@ -68,9 +71,7 @@ class HazardousSubstance(WireModel):
     hazardous_substance_identifier: CasNumber = spec(
         PUBLIC, MODEL, "CAS number of the substance.", annex="1(a)", datapoints=(13,)
     )
-    hazardous_substance_class: HazardClass = spec(
-        PUBLIC, MODEL, "CLP hazard class.", annex="1(a)", datapoints=(13,)
-    )
+    hazardous_substance_class: HazardClass = spec(PUBLIC, MODEL, "CLP hazard class.", annex="1(a)", datapoints=(13,))
     hazardous_substance_concentration: Percent = spec(
         PUBLIC, MODEL, "Concentration by weight.", annex="1(a)", datapoints=(13,), unit="% w/w"
     )
@@ -115,12 +116,22 @@ class MaterialComposition(WireModel):
         max_length=50,
     )
     lead_content: Percent | None = spec(
-        PUBLIC, MODEL, "Lead content (Art. 13(5): marked 'Pb' above 0.004 %).", annex="1(q)", datapoints=(41,),
-        unit="% w/w", default=None,
+        PUBLIC,
+        MODEL,
+        "Lead content (Art. 13(5): marked 'Pb' above 0.004 %).",
+        annex="1(q)",
+        datapoints=(41,),
+        unit="% w/w",
+        default=None,
     )
     cadmium_content: Percent | None = spec(
-        PUBLIC, MODEL, "Cadmium content (Art. 13(5): marked 'Cd' above 0.002 %).", annex="1(q)", datapoints=(41,),
-        unit="% w/w", default=None,
+        PUBLIC,
+        MODEL,
+        "Cadmium content (Art. 13(5): marked 'Cd' above 0.002 %).",
+        annex="1(q)",
+        datapoints=(41,),
+        unit="% w/w",
+        default=None,
     )
     mercury_content: Percent | None = spec(
         PUBLIC, MODEL, "Mercury content (Art. 6 restriction).", unit="% w/w", default=None

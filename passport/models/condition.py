@@ -79,8 +79,12 @@ class TemperatureInformation(WireModel):
 
     time_extreme_high_temp: float = _value("Time above the upper boundary.", "min", "4(d)", (70,), ge=0)
     time_extreme_low_temp: float = _value("Time below the lower boundary.", "min", "4(d)", (70,), ge=0)
-    time_extreme_high_temp_charging: float = _value("Time charging above the upper boundary.", "min", "4(d)", (70,), ge=0)
-    time_extreme_low_temp_charging: float = _value("Time charging below the lower boundary.", "min", "4(d)", (70,), ge=0)
+    time_extreme_high_temp_charging: float = _value(
+        "Time charging above the upper boundary.", "min", "4(d)", (70,), ge=0
+    )
+    time_extreme_low_temp_charging: float = _value(
+        "Time charging below the lower boundary.", "min", "4(d)", (70,), ge=0
+    )
     last_update: Timestamp = _recorded_at()
 
 
@@ -95,44 +99,54 @@ def _reading(description: str, annex: str, datapoints: tuple[int, ...]) -> Any:
 
 
 class BatteryCondition(WireModel):
-    state_of_certified_energy: PercentReading | None = _reading("State of certified energy, SOCE (EV batteries only).", "4(b)", (61,)
+    state_of_certified_energy: PercentReading | None = _reading(
+        "State of certified energy, SOCE (EV batteries only).", "4(b)", (61,)
     )
-    remaining_capacity: AmpereHourReading | None = _reading("Remaining capacity (LMT and stationary batteries).", "4(a), 4(b)", (51, 62)
+    remaining_capacity: AmpereHourReading | None = _reading(
+        "Remaining capacity (LMT and stationary batteries).", "4(a), 4(b)", (51, 62)
     )
     remaining_energy: EnergyReading | None = _reading("Remaining usable energy.", "4(b)", ())
     capacity_fade: PercentReading | None = _reading("Capacity fade.", "4(a)", (52,))
     remaining_power_capability: list[PowerReading] = group(
-        "Remaining power capability.", annex="4(a), 4(b)", datapoints=(53, 63), default_factory=list,
+        "Remaining power capability.",
+        annex="4(a), 4(b)",
+        datapoints=(53, 63),
+        default_factory=list,
         max_length=10,
     )
     power_fade: PercentReading | None = _reading("Power fade.", "4(a)", (54,))
     internal_resistance: list[ResistanceReading] = group(
-        "Internal (ohmic) resistance now.", annex="4(a), 4(b)", datapoints=(55, 66), default_factory=list,
+        "Internal (ohmic) resistance now.",
+        annex="4(a), 4(b)",
+        datapoints=(55, 66),
+        default_factory=list,
         max_length=3,
     )
     internal_resistance_increase: list[ResistanceIncrease] = group(
         "Internal resistance increase.", annex="4(a)", datapoints=(56,), default_factory=list, max_length=3
     )
-    remaining_round_trip_energy_efficiency: PercentReading | None = _reading("Remaining round-trip energy efficiency.", "4(a), 4(b)", (57, 64)
+    remaining_round_trip_energy_efficiency: PercentReading | None = _reading(
+        "Remaining round-trip energy efficiency.", "4(a), 4(b)", (57, 64)
     )
-    round_trip_efficiency_fade: PercentReading | None = _reading("Energy round-trip efficiency fade.", "4(a)", (58,)
-    )
-    current_self_discharging_rate: RateReading | None = _reading("Current self-discharge rate.", "4(b)", (65,)
-    )
-    evolution_of_self_discharge: PercentReading | None = _reading("Evolution of self-discharge rates.", "4(b)", (65,)
-    )
+    round_trip_efficiency_fade: PercentReading | None = _reading("Energy round-trip efficiency fade.", "4(a)", (58,))
+    current_self_discharging_rate: RateReading | None = _reading("Current self-discharge rate.", "4(b)", (65,))
+    evolution_of_self_discharge: PercentReading | None = _reading("Evolution of self-discharge rates.", "4(b)", (65,))
     state_of_charge: PercentReading | None = _reading("State of charge.", "4(d)", (71,))
-    number_of_full_cycles: CountReading | None = _reading("Number of full charging and discharging cycles.", "4(d)", (68,)
+    number_of_full_cycles: CountReading | None = _reading(
+        "Number of full charging and discharging cycles.", "4(d)", (68,)
     )
     energy_throughput: EnergyReading | None = _reading("Energy throughput.", "4(b)", ())
     capacity_throughput: AmpereHourReading | None = _reading("Capacity throughput.", "4(b)", ())
-    deep_discharge_events: CountReading | None = _reading("Number of deep-discharge events.", "4(d)", (69,)
-    )
+    deep_discharge_events: CountReading | None = _reading("Number of deep-discharge events.", "4(d)", (69,))
     overcharge_events: CountReading | None = _reading("Number of overcharge events.", "4(d)", (69,))
-    temperature_information: TemperatureInformation | None = _reading("Operating environmental conditions: time in extreme temperatures.", "4(d)", (70,)
+    temperature_information: TemperatureInformation | None = _reading(
+        "Operating environmental conditions: time in extreme temperatures.", "4(d)", (70,)
     )
     negative_events: list[NegativeEvent] = group(
-        "Negative events, such as accidents.", annex="4(d)", datapoints=(69,), default_factory=list,
+        "Negative events, such as accidents.",
+        annex="4(d)",
+        datapoints=(69,),
+        default_factory=list,
         max_length=1000,
     )
 

@@ -42,19 +42,24 @@ class CustodyEvent(WireModel):
     at: Timestamp = spec(LEGIT, ITEM, "When it was recorded.")
     by: ShortText = spec(LEGIT, ITEM, "DID of the organisation that recorded it.")
     to: ShortText | None = spec(LEGIT, ITEM, "DID of the receiving organisation (transfer, delegation).", default=None)
-    note: Text | None = spec(LEGIT, ITEM, "Free text, e.g. the collection point or the treatment process.",
-                             default=None)
+    note: Text | None = spec(
+        LEGIT, ITEM, "Free text, e.g. the collection point or the treatment process.", default=None
+    )
     recovered_materials: list[RecoveredMaterial] = group(
-        "Masses recovered (recycled event).", default_factory=list, max_length=30)
+        "Masses recovered (recycled event).", default_factory=list, max_length=30
+    )
 
 
 class Custody(WireModel):
     holder: ShortText | None = spec(
-        LEGIT, ITEM, "DID of the organisation that physically holds the battery.", default=None)
+        LEGIT, ITEM, "DID of the organisation that physically holds the battery.", default=None
+    )
     responsible_operator: ShortText | None = spec(
-        LEGIT, ITEM, "DID of the economic operator responsible for the passport (Art. 77(4), (7)).", default=None)
+        LEGIT, ITEM, "DID of the economic operator responsible for the passport (Art. 77(4), (7)).", default=None
+    )
     events: list[CustodyEvent] = group(
-        "Custody and end-of-life events, oldest first.", default_factory=list, max_length=500)
+        "Custody and end-of-life events, oldest first.", default_factory=list, max_length=500
+    )
 
 
 __all__ = ["Custody", "CustodyEvent", "CustodyEventType", "RecoveredMaterial"]

@@ -35,9 +35,7 @@ Serial = Annotated[str, StringConstraints(pattern=SERIAL_PATTERN)]
 
 class PostalAddress(WireModel):
     street_address: ShortText = spec(PUBLIC, MODEL, "Street and number.")
-    postal_code: Annotated[str, StringConstraints(min_length=1, max_length=20)] = spec(
-        PUBLIC, MODEL, "Postal code."
-    )
+    postal_code: Annotated[str, StringConstraints(min_length=1, max_length=20)] = spec(PUBLIC, MODEL, "Postal code.")
     address_locality: ShortText = spec(PUBLIC, MODEL, "Town or city.")
     address_country: CountryCode = spec(PUBLIC, MODEL, "Country, ISO 3166-1 alpha-2.")
 
@@ -46,9 +44,7 @@ class ContactInformation(WireModel):
     """An economic operator or manufacturer: name, identifier, single contact point."""
 
     contact_name: ShortText = spec(PUBLIC, MODEL, "Name, registered trade name or registered trade mark.")
-    identifier: ShortText = spec(
-        PUBLIC, MODEL, "Unique operator identifier (e.g. EORI, VAT number, LEI or GS1 GLN)."
-    )
+    identifier: ShortText = spec(PUBLIC, MODEL, "Unique operator identifier (e.g. EORI, VAT number, LEI or GS1 GLN).")
     postal_address: PostalAddress = group("Postal address, indicating a single contact point.")
     email_address: Email | None = spec(PUBLIC, MODEL, "E-mail address, if available.", default=None)
     web_address: HttpUrl | None = spec(PUBLIC, MODEL, "Web address, if available.", default=None)
@@ -102,13 +98,9 @@ class GeneralProductInformation(WireModel):
     batch_number: Serial | None = spec(
         PUBLIC, ITEM, "Batch or lot number (GS1 AI 10).", annex="1(a)", datapoints=(7,), default=None
     )
-    battery_category: BatteryCategory = spec(
-        PUBLIC, MODEL, "Battery category.", annex="1(a)", datapoints=(6,)
-    )
+    battery_category: BatteryCategory = spec(PUBLIC, MODEL, "Battery category.", annex="1(a)", datapoints=(6,))
     battery_mass: float = spec(PUBLIC, MODEL, "Weight of the battery.", annex="1(a)", datapoints=(10,), unit="kg", gt=0)
-    manufacturing_date: IsoDate = spec(
-        PUBLIC, ITEM, "Date of manufacture.", annex="1(a)", datapoints=(9,)
-    )
+    manufacturing_date: IsoDate = spec(PUBLIC, ITEM, "Date of manufacture.", annex="1(a)", datapoints=(9,))
     manufacturing_place: ManufacturingPlace = group(
         "Place of manufacture: geographical location of the manufacturing plant.", annex="1(a)", datapoints=(8,)
     )

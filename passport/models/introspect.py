@@ -98,7 +98,13 @@ def _nodes(model: type[BaseModel], prefix: str, inherited: Granularity | None) -
             audience = extra.get("x-audience")
             nodes.append(
                 FieldNode(
-                    name, alias, pointer, info.annotation, info, is_list, granularity,
+                    name,
+                    alias,
+                    pointer,
+                    info.annotation,
+                    info,
+                    is_list,
+                    granularity,
                     audience=Audience(str(audience)) if audience else None,
                 )
             )

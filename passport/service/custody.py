@@ -127,8 +127,10 @@ class Custody:
             _must_be(organisation, record.organisation, "the responsible economic operator")
             self.context.store.get_organisation(event.to)
             if status is BatteryStatus.WASTE:
-                raise TransitionNotAllowed("responsibility for a waste battery lies with the producer, its "
-                                           "producer-responsibility organisation or the waste operator")
+                raise TransitionNotAllowed(
+                    "responsibility for a waste battery lies with the producer, its "
+                    "producer-responsibility organisation or the waste operator"
+                )
             changes["responsible"], to_did = event.to, self.context.urls.did(event.to)
         elif isinstance(event, Collected):
             _must_be(organisation, holder, "the holder of the battery (the collector)")
@@ -146,21 +148,32 @@ class Custody:
             if organisation not in (holder, record.organisation):
                 raise Forbidden("only the holder or the responsible operator records the recycling")
             _require(status is BatteryStatus.WASTE, "only a waste battery is recycled (set status waste first)")
-            _require("collected" not in stages or "received-for-treatment" in stages,
-                     "a collected battery is recycled after it was received for treatment")
+            _require(
+                "collected" not in stages or "received-for-treatment" in stages,
+                "a collected battery is recycled after it was received for treatment",
+            )
             changes["ceased"] = True
             changes["recovered"] = _recovery(document, event)
         return self._sign(record, previous, document, organisation, event, to_did, changes)
 
     def _sign(
-        self, record: PassportRecord, previous: VersionRecord, document: dict[str, Any], organisation: str,
-        event: CustodyEvent, to_did: str | None, changes: dict[str, Any],
+        self,
+        record: PassportRecord,
+        previous: VersionRecord,
+        document: dict[str, Any],
+        organisation: str,
+        event: CustodyEvent,
+        to_did: str | None,
+        changes: dict[str, Any],
     ) -> Append:
         urls = self.context.urls
         responsible = changes.pop("responsible", record.organisation)
         holder = changes.pop("holder", record.holder)
-        entry: dict[str, Any] = {"type": event.type, "at": rfc3339(truncate_ms(self.context.clock())),
-                                 "by": urls.did(organisation)}
+        entry: dict[str, Any] = {
+            "type": event.type,
+            "at": rfc3339(truncate_ms(self.context.clock())),
+            "by": urls.did(organisation),
+        }
         if to_did:
             entry["to"] = to_did
         if event.note:
@@ -175,8 +188,14 @@ class Custody:
         document["custody"] = custody
         recovered = changes.pop("recovered", ())
         append, _ = self.passports.prepare_next(
-            record, document, previous, signer=organisation, responsible=responsible, holder=holder,
-            ceased=bool(changes.pop("ceased", False)), recovered=recovered,
+            record,
+            document,
+            previous,
+            signer=organisation,
+            responsible=responsible,
+            holder=holder,
+            ceased=bool(changes.pop("ceased", False)),
+            recovered=recovered,
             recycler=organisation if recovered else None,
         )
         return append

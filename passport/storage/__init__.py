@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
-from typing import Protocol
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, Protocol
 
 from passport.storage.api_records import (
     ApiKeyRecord,
@@ -84,26 +84,42 @@ class Store(Protocol):
     def claim_import(self, import_id: str, stale_before: dt.datetime, now: dt.datetime) -> bool: ...
     def done_lines(self, import_id: str) -> set[int]: ...
     def record_import_batch(
-        self, import_id: str, appends: Sequence[tuple[PassportRecord, VersionRecord, int | None]],
-        results: Sequence[ImportResult], now: dt.datetime,
+        self,
+        import_id: str,
+        appends: Sequence[tuple[PassportRecord, VersionRecord, int | None]],
+        results: Sequence[ImportResult],
+        now: dt.datetime,
     ) -> None: ...
     def finish_import(self, import_id: str, now: dt.datetime, request_hash: str) -> None: ...
     def import_results(self, import_id: str) -> Iterator[ImportResult]: ...
     def search(self, query: SearchQuery, views: Sequence[str]) -> list[tuple[PassportRecord, dict[str, bytes]]]: ...
     def version_dates(self, passport_id: str) -> list[tuple[int, dt.datetime]]: ...
     def api_key_by_id(self, key_id: str) -> ApiKeyRecord | None: ...
-    def create_session(self, id_hash: str, api_key_id: str, csrf: str, now: dt.datetime, expires: dt.datetime) -> None: ...
+    def create_session(
+        self, id_hash: str, api_key_id: str, csrf: str, now: dt.datetime, expires: dt.datetime
+    ) -> None: ...
     def find_session(self, id_hash: str, now: dt.datetime) -> tuple[str, str] | None: ...
     def delete_session(self, id_hash: str) -> None: ...
 
     # circularity (passport/storage/circularity_sql.py)
     def inventory(
-        self, *, organisation: str | None, filters: Mapping[str, Any], since: dt.datetime | None,
-        until: dt.datetime | None, group_by: Sequence[str], include_ceased: bool,
+        self,
+        *,
+        organisation: str | None,
+        filters: Mapping[str, Any],
+        since: dt.datetime | None,
+        until: dt.datetime | None,
+        group_by: Sequence[str],
+        include_ceased: bool,
     ) -> list[dict[str, Any]]: ...
     def inventory_count(
-        self, *, organisation: str | None, filters: Mapping[str, Any], since: dt.datetime | None,
-        until: dt.datetime | None, include_ceased: bool,
+        self,
+        *,
+        organisation: str | None,
+        filters: Mapping[str, Any],
+        since: dt.datetime | None,
+        until: dt.datetime | None,
+        include_ceased: bool,
     ) -> int: ...
     def recycled_content_rows(self, organisation: str | None) -> list[dict[str, Any]]: ...
     def recovery_rows(self, recycler: str | None = None) -> list[dict[str, Any]]: ...

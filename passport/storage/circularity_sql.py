@@ -23,31 +23,65 @@ class CircularitySqlMixin:
     def _write_derived(self, connection: Connection, passport: PassportRecord, first: bool) -> None:
         """Holder, materials and recycled content of the version just appended."""
         holder = self._organisation_id(connection, passport.holder) if passport.holder else None
-        connection.execute(update(passports).where(passports.c.id == passport.passport_id)
-                           .values(holder_organisation_id=holder))
+        connection.execute(
+            update(passports).where(passports.c.id == passport.passport_id).values(holder_organisation_id=holder)
+        )
         if not first:
-            connection.execute(delete(passport_materials).where(passport_materials.c.passport_id == passport.passport_id))
+            connection.execute(
+                delete(passport_materials).where(passport_materials.c.passport_id == passport.passport_id)
+            )
             connection.execute(delete(recycled_content).where(recycled_content.c.passport_id == passport.passport_id))
         if passport.materials:
-            connection.execute(insert(passport_materials), [
-                {"passport_id": passport.passport_id, "position": i, "material": key, "name": name[:200],
-                 "cas": cas, "mass_kg": mass} for i, (key, name, cas, mass) in enumerate(passport.materials)])
+            connection.execute(
+                insert(passport_materials),
+                [
+                    {
+                        "passport_id": passport.passport_id,
+                        "position": i,
+                        "material": key,
+                        "name": name[:200],
+                        "cas": cas,
+                        "mass_kg": mass,
+                    }
+                    for i, (key, name, cas, mass) in enumerate(passport.materials)
+                ],
+            )
         if passport.recycled:
-            connection.execute(insert(recycled_content), [
-                {"passport_id": passport.passport_id, "metal": metal, "pre_consumer": pre, "post_consumer": post}
-                for metal, pre, post in passport.recycled])
+            connection.execute(
+                insert(recycled_content),
+                [
+                    {"passport_id": passport.passport_id, "metal": metal, "pre_consumer": pre, "post_consumer": post}
+                    for metal, pre, post in passport.recycled
+                ],
+            )
         if passport.recovered and passport.recycler:
             # the recycling record lands in the same transaction as the version that ceases the passport
             recycler_id = self._organisation_id(connection, passport.recycler)
-            connection.execute(insert(recoveries), [
-                {"passport_id": passport.passport_id, "material": material, "recycler_id": recycler_id,
-                 "recycled_at": passport.updated_at, "input_kg": input_kg, "recovered_kg": recovered}
-                for material, input_kg, recovered in passport.recovered])
+            connection.execute(
+                insert(recoveries),
+                [
+                    {
+                        "passport_id": passport.passport_id,
+                        "material": material,
+                        "recycler_id": recycler_id,
+                        "recycled_at": passport.updated_at,
+                        "input_kg": input_kg,
+                        "recovered_kg": recovered,
+                    }
+                    for material, input_kg, recovered in passport.recovered
+                ],
+            )
 
     # --- inventory ----------------------------------------------------------------------------------------------
 
-    def _scope(self, organisation: str | None, filters: Mapping[str, Any], since: dt.datetime | None,
-               until: dt.datetime | None, include_ceased: bool) -> list[Any]:
+    def _scope(
+        self,
+        organisation: str | None,
+        filters: Mapping[str, Any],
+        since: dt.datetime | None,
+        until: dt.datetime | None,
+        include_ceased: bool,
+    ) -> list[Any]:
         c = passports.c
         conditions: list[Any] = []
         if organisation is not None:
@@ -72,66 +106,115 @@ class CircularitySqlMixin:
         if name == "material":
             return passport_materials.c.material.label("material")
         if name == "month":
-            month = (func.strftime("%Y-%m", c.created_at) if self.engine.dialect.name == "sqlite"
-                     else func.to_char(c.created_at, "YYYY-MM"))
+            month = (
+                func.strftime("%Y-%m", c.created_at)
+                if self.engine.dialect.name == "sqlite"
+                else func.to_char(c.created_at, "YYYY-MM")
+            )
             return month.label("month")
         if name == "manufacturer":
-            return select(organisations.c.slug).where(organisations.c.id == c.organisation_id).scalar_subquery() \
+            return (
+                select(organisations.c.slug)
+                .where(organisations.c.id == c.organisation_id)
+                .scalar_subquery()
                 .label("manufacturer")
+            )
         if name == "holder":
-            return select(organisations.c.slug).where(organisations.c.id == c.holder_organisation_id) \
-                .scalar_subquery().label("holder")
+            return (
+                select(organisations.c.slug)
+                .where(organisations.c.id == c.holder_organisation_id)
+                .scalar_subquery()
+                .label("holder")
+            )
         return {"chemistry": c.chemistry, "category": c.category, "status": c.status}[name].label(name)
 
     def inventory(
-        self, *, organisation: str | None, filters: Mapping[str, Any], since: dt.datetime | None,
-        until: dt.datetime | None, group_by: Sequence[str], include_ceased: bool,
+        self,
+        *,
+        organisation: str | None,
+        filters: Mapping[str, Any],
+        since: dt.datetime | None,
+        until: dt.datetime | None,
+        group_by: Sequence[str],
+        include_ceased: bool,
     ) -> list[dict[str, Any]]:
         """Material masses (kg) and passport counts per group; material is always a group."""
         columns = [self._group_column(name) for name in group_by]
-        query = (select(*columns, func.sum(passport_materials.c.mass_kg).label("massKg"),
-                        func.count(func.distinct(passports.c.id)).label("passports"))
-                 .select_from(passport_materials.join(passports, passports.c.id == passport_materials.c.passport_id))
-                 .where(*self._scope(organisation, filters, since, until, include_ceased))
-                 .group_by(*columns).order_by(*columns))
+        query = (
+            select(
+                *columns,
+                func.sum(passport_materials.c.mass_kg).label("massKg"),
+                func.count(func.distinct(passports.c.id)).label("passports"),
+            )
+            .select_from(passport_materials.join(passports, passports.c.id == passport_materials.c.passport_id))
+            .where(*self._scope(organisation, filters, since, until, include_ceased))
+            .group_by(*columns)
+            .order_by(*columns)
+        )
         with self.engine.connect() as connection:
             return [{**dict(row), "massKg": float(row["massKg"])} for row in connection.execute(query).mappings()]
 
     def inventory_count(
-        self, *, organisation: str | None, filters: Mapping[str, Any], since: dt.datetime | None,
-        until: dt.datetime | None, include_ceased: bool,
+        self,
+        *,
+        organisation: str | None,
+        filters: Mapping[str, Any],
+        since: dt.datetime | None,
+        until: dt.datetime | None,
+        include_ceased: bool,
     ) -> int:
-        query = select(func.count()).select_from(passports).where(
-            *self._scope(organisation, filters, since, until, include_ceased))
+        query = (
+            select(func.count())
+            .select_from(passports)
+            .where(*self._scope(organisation, filters, since, until, include_ceased))
+        )
         with self.engine.connect() as connection:
             return int(connection.execute(query).scalar_one())
 
     def recycled_content_rows(self, organisation: str | None) -> list[dict[str, Any]]:
         """Per passport (current version, not ceased): model, category, chemistry, metal masses and declared shares."""
         scope = self._scope(organisation, {}, None, None, False)
-        base = (select(passports.c.id, passports.c.gtin, passports.c.model_id, passports.c.category,
-                       passports.c.chemistry, organisations.c.slug.label("organisation"))
-                .join(organisations, organisations.c.id == passports.c.organisation_id).where(*scope))
+        base = (
+            select(
+                passports.c.id,
+                passports.c.gtin,
+                passports.c.model_id,
+                passports.c.category,
+                passports.c.chemistry,
+                organisations.c.slug.label("organisation"),
+            )
+            .join(organisations, organisations.c.id == passports.c.organisation_id)
+            .where(*scope)
+        )
         rows: dict[str, dict[str, Any]] = {}
         with self.engine.connect() as connection:
             for row in connection.execute(base).mappings():
                 rows[row["id"]] = {**dict(row), "masses": {}, "shares": {}}
-            metals = select(passport_materials.c.passport_id, passport_materials.c.material,
-                            func.sum(passport_materials.c.mass_kg).label("mass")).where(
-                passport_materials.c.material.in_(("Co", "Li", "Ni", "Pb")),
-                passport_materials.c.passport_id.in_(base.with_only_columns(passports.c.id).scalar_subquery()),
-            ).group_by(passport_materials.c.passport_id, passport_materials.c.material)
+            metals = (
+                select(
+                    passport_materials.c.passport_id,
+                    passport_materials.c.material,
+                    func.sum(passport_materials.c.mass_kg).label("mass"),
+                )
+                .where(
+                    passport_materials.c.material.in_(("Co", "Li", "Ni", "Pb")),
+                    passport_materials.c.passport_id.in_(base.with_only_columns(passports.c.id).scalar_subquery()),
+                )
+                .group_by(passport_materials.c.passport_id, passport_materials.c.material)
+            )
             for passport_id, material, mass in connection.execute(metals):
                 rows[passport_id]["masses"][material] = float(mass)
             shares = select(recycled_content).where(
-                recycled_content.c.passport_id.in_(base.with_only_columns(passports.c.id).scalar_subquery()))
+                recycled_content.c.passport_id.in_(base.with_only_columns(passports.c.id).scalar_subquery())
+            )
             for row in connection.execute(shares).mappings():
                 rows[row["passport_id"]]["shares"][row["metal"]] = (row["pre_consumer"], row["post_consumer"])
         return list(rows.values())
 
     def recovery_rows(self, recycler: str | None = None) -> list[dict[str, Any]]:
-        query = (select(recoveries, organisations.c.slug.label("recycler"))
-                 .join(organisations, organisations.c.id == recoveries.c.recycler_id))
+        query = select(recoveries, organisations.c.slug.label("recycler")).join(
+            organisations, organisations.c.id == recoveries.c.recycler_id
+        )
         if recycler is not None:
             query = query.where(organisations.c.slug == recycler)
         with self.engine.connect() as connection:

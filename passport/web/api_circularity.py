@@ -26,7 +26,7 @@ from passport.web.deps import Context
 from passport.web.responses import PROBLEMS
 
 router = APIRouter(prefix="/api/v1", tags=["circularity"])
-CSV_RESPONSE = {200: {"content": {"application/json": {}, "text/csv": {}}}}
+CSV_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {"application/json": {}, "text/csv": {}}}}
 
 
 def wants_csv(request: Request, format_: str | None) -> bool:
@@ -40,8 +40,11 @@ def csv_response(rows: Sequence[Mapping[str, Any]], filename: str) -> Response:
     writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n")
     writer.writeheader()
     writer.writerows(flat)
-    return Response(buffer.getvalue(), media_type="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"', "Vary": "Authorization"})
+    return Response(
+        buffer.getvalue(),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Vary": "Authorization"},
+    )
 
 
 FormatQuery = Annotated[str | None, Query(alias="format", pattern="^(json|csv)$")]
@@ -55,7 +58,9 @@ def _aware(moment: dt.datetime | None, name: str) -> dt.datetime | None:
 
 @router.get("/inventory", summary="Recoverable-material inventory", responses={**PROBLEMS, **CSV_RESPONSE})
 def material_inventory(
-    request: Request, context: Context, caller: CallerDep,
+    request: Request,
+    context: Context,
+    caller: CallerDep,
     status: Annotated[str | None, Query(pattern="^(original|repurposed|re-used|remanufactured|waste)$")] = None,
     chemistry: Annotated[str | None, Query(max_length=20)] = None,
     category: Annotated[str | None, Query(pattern="^(ev|lmt|industrial|stationary)$")] = None,
@@ -63,8 +68,9 @@ def material_inventory(
     manufacturer: Annotated[str | None, Query(max_length=64)] = None,
     since: Annotated[dt.datetime | None, Query(description="Issued from this time")] = None,
     until: Annotated[dt.datetime | None, Query(description="Issued before this time")] = None,
-    group_by: Annotated[str, Query(alias="groupBy", max_length=100,
-                                   description=f"Comma-separated: {', '.join(GROUPS)}")] = "material",
+    group_by: Annotated[
+        str, Query(alias="groupBy", max_length=100, description=f"Comma-separated: {', '.join(GROUPS)}")
+    ] = "material",
     include_ceased: Annotated[bool, Query(alias="includeCeased")] = False,
     format_: FormatQuery = None,
 ) -> Response:
@@ -72,20 +78,33 @@ def material_inventory(
     passport counts, over the passports the caller may see. Filters and groupings are allowed only on fields the
     caller's view contains (the status: legitimate interest)."""
     query = InventoryQuery(
-        status=status, chemistry=chemistry, category=category, holder=holder, manufacturer=manufacturer,
-        since=_aware(since, "since"), until=_aware(until, "until"),
-        group_by=tuple(part.strip() for part in group_by.split(",") if part.strip()), include_ceased=include_ceased)
+        status=status,
+        chemistry=chemistry,
+        category=category,
+        holder=holder,
+        manufacturer=manufacturer,
+        since=_aware(since, "since"),
+        until=_aware(until, "until"),
+        group_by=tuple(part.strip() for part in group_by.split(",") if part.strip()),
+        include_ceased=include_ceased,
+    )
     result = inventory(context, caller, query)
     if wants_csv(request, format_):
         return csv_response(result["rows"], "inventory.csv")
     return JSONResponse(result, headers={"Vary": "Authorization, Accept"})
 
 
-@router.get("/reports/recycled-content", summary="Recycled content against the Art. 8 minimum shares",
-            responses={**PROBLEMS, **CSV_RESPONSE})
+@router.get(
+    "/reports/recycled-content",
+    summary="Recycled content against the Art. 8 minimum shares",
+    responses={**PROBLEMS, **CSV_RESPONSE},
+)
 def recycled_content(
-    request: Request, context: Context, caller: CallerDep,
-    by: Annotated[str, Query(pattern="^(model|manufacturer)$")] = "model", format_: FormatQuery = None,
+    request: Request,
+    context: Context,
+    caller: CallerDep,
+    by: Annotated[str, Query(pattern="^(model|manufacturer)$")] = "model",
+    format_: FormatQuery = None,
 ) -> Response:
     """Per battery model or manufacturer and metal (Co, Li, Ni, Pb): declared pre- and post-consumer shares
     (mass-weighted), against the minimums for 2031 and 2036, with "not-declared" and "not-applicable" kept apart
@@ -96,11 +115,17 @@ def recycled_content(
     return JSONResponse({"by": by, "rows": rows}, headers={"Vary": "Authorization, Accept"})
 
 
-@router.get("/reports/recovery", summary="Recovery efficiency against the Annex XII Part C targets",
-            responses={**PROBLEMS, **CSV_RESPONSE})
+@router.get(
+    "/reports/recovery",
+    summary="Recovery efficiency against the Annex XII Part C targets",
+    responses={**PROBLEMS, **CSV_RESPONSE},
+)
 def recovery(
-    request: Request, context: Context, caller: CallerDep,
-    recycler: Annotated[str | None, Query(max_length=64)] = None, format_: FormatQuery = None,
+    request: Request,
+    context: Context,
+    caller: CallerDep,
+    recycler: Annotated[str | None, Query(max_length=64)] = None,
+    format_: FormatQuery = None,
 ) -> Response:
     """Per recycler and material: recovered mass over the input declared in the recycled batteries' composition,
     against the targets for the end of 2027 and of 2031."""

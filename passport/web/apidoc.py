@@ -51,16 +51,22 @@ def api_reference_markdown(document: dict[str, Any] | None = None) -> str:
             parameters = operation.get("parameters") or []
             if parameters:
                 lines += ["| parameter | in | required | description |", "|---|---|---|---|"]
-                lines += [f"| `{p['name']}` | {p['in']} | {'yes' if p.get('required') else ''} | "
-                          f"{_cell(p.get('description') or p.get('schema', {}).get('description'))} |"
-                          for p in parameters]
+                lines += [
+                    f"| `{p['name']}` | {p['in']} | {'yes' if p.get('required') else ''} | "
+                    f"{_cell(p.get('description') or p.get('schema', {}).get('description'))} |"
+                    for p in parameters
+                ]
                 lines.append("")
             body = operation.get("requestBody", {}).get("content")
             if body:
                 lines += [f"Request body: {', '.join(f'`{media}`' for media in body)}", ""]
             responses = operation.get("responses") or {}
-            lines.append("Responses: " + ", ".join(
-                f"{status} ({_cell(value.get('description'))})" for status, value in sorted(responses.items())))
+            lines.append(
+                "Responses: "
+                + ", ".join(
+                    f"{status} ({_cell(value.get('description'))})" for status, value in sorted(responses.items())
+                )
+            )
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from passport import __version__
 from passport.config import Settings
 from passport.service.context import ServiceContext, open_context
-from fastapi.staticfiles import StaticFiles
-
 from passport.web import (
     api_admin,
     api_circularity,

@@ -64,14 +64,17 @@ async def home() -> RedirectResponse:
 async def sign_in_form(request: Request) -> HTMLResponse:
     token = secrets.token_urlsafe(32)
     response = _render(request, "sign_in.html", csrf=token, failed=False)
-    response.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict", secure=_secure(request),
-                        path="/console", max_age=3600)
+    response.set_cookie(
+        LOGIN_COOKIE, token, httponly=True, samesite="strict", secure=_secure(request), path="/console", max_age=3600
+    )
     return response
 
 
 @router.post("/sign-in", response_class=HTMLResponse)
 async def sign_in_submit(
-    request: Request, context: Context, api_key: Annotated[str, Form(max_length=200)] = "",
+    request: Request,
+    context: Context,
+    api_key: Annotated[str, Form(max_length=200)] = "",
     csrf: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     expected = request.cookies.get(LOGIN_COOKIE)
@@ -82,15 +85,24 @@ async def sign_in_submit(
     except PassportError:
         return _render(request, "sign_in.html", 401, csrf=csrf, failed=True)
     response = RedirectResponse("/console/passports", status_code=303)
-    response.set_cookie(SESSION_COOKIE, cookie, httponly=True, samesite="strict", secure=_secure(request),
-                        path="/console", max_age=8 * 3600)
+    response.set_cookie(
+        SESSION_COOKIE,
+        cookie,
+        httponly=True,
+        samesite="strict",
+        secure=_secure(request),
+        path="/console",
+        max_age=8 * 3600,
+    )
     response.delete_cookie(LOGIN_COOKIE, path="/console")
     return response
 
 
 @router.post("/sign-out", response_class=HTMLResponse)
 async def sign_out_submit(
-    request: Request, context: Context, csrf: Annotated[str, Form(max_length=100)] = "",
+    request: Request,
+    context: Context,
+    csrf: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     try:
         check_csrf(_session(request, context), csrf)
@@ -117,8 +129,12 @@ def passports_page(request: Request, context: Context) -> Response:
         page = search(context, session.caller, query)
         params = {k: v for k, v in filters.items() if v}
         next_url = f"/console/passports?{urlencode({**params, 'cursor': page.next_cursor})}" if page.next_cursor else ""
-        return {"rows": page.rows, "filters": filters, "next_url": next_url,
-                "csv_url": f"/console/passports.csv?{urlencode(params)}"}
+        return {
+            "rows": page.rows,
+            "filters": filters,
+            "next_url": next_url,
+            "csv_url": f"/console/passports.csv?{urlencode(params)}",
+        }
 
     return _guarded(request, context, "passports.html", build)
 
@@ -130,8 +146,11 @@ def passports_csv(request: Request, context: Context) -> Response:
         return RedirectResponse("/console/sign-in", status_code=303)
     query = build_query(session.caller, _filters(request), limit=1000)
     first = search(context, session.caller, query)
-    return StreamingResponse(csv_lines(_all_pages(context, session, query, first), first.view),
-                             media_type="text/csv", headers={"Content-Disposition": 'attachment; filename="passports.csv"'})
+    return StreamingResponse(
+        csv_lines(_all_pages(context, session, query, first), first.view),
+        media_type="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="passports.csv"'},
+    )
 
 
 def _all_pages(context: Any, session: Session, query: Any, first: Page) -> Iterator[Page]:
@@ -155,7 +174,9 @@ def passport_page(request: Request, context: Context, passport_id: str) -> Respo
         number = int(version_param) if version_param and version_param.isdigit() else None
         stored = context.store.get_version(record.passport_id, number)
         document = stored.credential_json(view.value)["credentialSubject"]["passport"]
-        history = [(n, at.isoformat()[:16].replace("T", " ")) for n, at in context.store.version_dates(record.passport_id)]
+        history = [
+            (n, at.isoformat()[:16].replace("T", " ")) for n, at in context.store.version_dates(record.passport_id)
+        ]
         return {"record": record, "view": view, "version": stored.version, "document": document, "history": history}
 
     return _guarded(request, context, "passport.html", build)
@@ -164,9 +185,14 @@ def passport_page(request: Request, context: Context, passport_id: str) -> Respo
 def _inventory_query(request: Request) -> InventoryQuery:
     params = request.query_params
     groups = tuple(g for g in params.getlist("group") if g) or ("material",)
-    return InventoryQuery(status=params.get("status") or None, chemistry=params.get("chemistry") or None,
-                          category=params.get("category") or None, holder=params.get("holder") or None,
-                          manufacturer=params.get("manufacturer") or None, group_by=groups)
+    return InventoryQuery(
+        status=params.get("status") or None,
+        chemistry=params.get("chemistry") or None,
+        category=params.get("category") or None,
+        holder=params.get("holder") or None,
+        manufacturer=params.get("manufacturer") or None,
+        group_by=groups,
+    )
 
 
 @router.get("/inventory", response_class=HTMLResponse)
@@ -179,8 +205,12 @@ def inventory_page(request: Request, context: Context) -> Response:
             totals[row["material"]] = totals.get(row["material"], 0.0) + row["massKg"]
         top = sorted(totals.items(), key=lambda item: -item[1])[:12]
         chart = bar_chart("Material mass (kg), largest first", [Bar(m, v, "kg") for m, v in top], "chart-inventory")
-        return {"result": result, "chart": chart, "query": query,
-                "csv_url": f"/console/inventory.csv?{request.url.query}"}
+        return {
+            "result": result,
+            "chart": chart,
+            "query": query,
+            "csv_url": f"/console/inventory.csv?{request.url.query}",
+        }
 
     return _guarded(request, context, "inventory.html", build)
 
@@ -201,12 +231,24 @@ def recycled_page(request: Request, context: Context) -> Response:
         rows = recycled_content_report(context, session.caller, by)
         charts = []
         for index, row in enumerate(rows[:20]):
-            shares = [(metal, figures["preConsumer"] or 0.0, figures["postConsumer"] or 0.0)
-                      for metal, figures in row["metals"].items() if figures["declaring"]]
+            shares = [
+                (metal, figures["preConsumer"] or 0.0, figures["postConsumer"] or 0.0)
+                for metal, figures in row["metals"].items()
+                if figures["declaring"]
+            ]
             if shares:
-                charts.append((row[by], recycled_chart(
-                    f"Recycled content of {row[by]}", shares, METAL_NAMES, f"chart-recycled-{index}",
-                    ("pre-consumer", "post-consumer", "minimum 2031", "minimum 2036"))))
+                charts.append(
+                    (
+                        row[by],
+                        recycled_chart(
+                            f"Recycled content of {row[by]}",
+                            shares,
+                            METAL_NAMES,
+                            f"chart-recycled-{index}",
+                            ("pre-consumer", "post-consumer", "minimum 2031", "minimum 2036"),
+                        ),
+                    )
+                )
         return {"rows": rows, "by": by, "charts": charts, "csv_url": f"/console/reports/recycled-content.csv?by={by}"}
 
     return _guarded(request, context, "report_recycled.html", build)
@@ -225,8 +267,11 @@ def recycled_csv(request: Request, context: Context) -> Response:
 def recovery_page(request: Request, context: Context) -> Response:
     def build(session: Session) -> dict[str, Any]:
         rows = recovery_report(context, session.caller)
-        bars = [Bar(f"{row['recycler']} · {row['material']}", row["efficiency"], "%")
-                for row in rows if row["efficiency"] is not None]
+        bars = [
+            Bar(f"{row['recycler']} · {row['material']}", row["efficiency"], "%")
+            for row in rows
+            if row["efficiency"] is not None
+        ]
         chart = bar_chart("Recovery efficiency (%) per recycler and material", bars, "chart-recovery") if bars else ""
         return {"rows": rows, "chart": chart, "csv_url": "/console/reports/recovery.csv"}
 

@@ -41,8 +41,12 @@ def upgrade() -> None:
     op.create_table(
         "signing_keys",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("organisation_id", sa.Integer, sa.ForeignKey("organisations.id", name="fk_signing_keys_organisation_id"),
-                  nullable=False),
+        sa.Column(
+            "organisation_id",
+            sa.Integer,
+            sa.ForeignKey("organisations.id", name="fk_signing_keys_organisation_id"),
+            nullable=False,
+        ),
         sa.Column("key_id", sa.String(64), nullable=False),
         sa.Column("public_key_multibase", sa.String(100), nullable=False),
         *_timestamps(),
@@ -55,8 +59,12 @@ def upgrade() -> None:
         sa.Column("id", sa.String(36), primary_key=True),
         sa.Column("gtin", sa.String(14), nullable=False),
         sa.Column("serial", sa.String(20), nullable=False),
-        sa.Column("organisation_id", sa.Integer, sa.ForeignKey("organisations.id", name="fk_passports_organisation_id"),
-                  nullable=False),
+        sa.Column(
+            "organisation_id",
+            sa.Integer,
+            sa.ForeignKey("organisations.id", name="fk_passports_organisation_id"),
+            nullable=False,
+        ),
         sa.Column("current_version", sa.Integer, nullable=False),
         sa.Column("category", sa.String(20), nullable=False),
         sa.Column("chemistry", sa.String(20), nullable=False),
@@ -70,8 +78,12 @@ def upgrade() -> None:
     op.create_index("ix_passports_updated_at", "passports", ["updated_at"])
     op.create_table(
         "passport_versions",
-        sa.Column("passport_id", sa.String(36), sa.ForeignKey("passports.id", name="fk_passport_versions_passport_id"),
-                  primary_key=True),
+        sa.Column(
+            "passport_id",
+            sa.String(36),
+            sa.ForeignKey("passports.id", name="fk_passport_versions_passport_id"),
+            primary_key=True,
+        ),
         sa.Column("version", sa.Integer, primary_key=True),
         *_timestamps(),
         sa.Column("full_hash", sa.String(71), nullable=False),

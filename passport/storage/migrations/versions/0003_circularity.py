@@ -18,8 +18,12 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "passport_materials",
-        sa.Column("passport_id", sa.String(36), sa.ForeignKey("passports.id", name="fk_passport_materials_passport_id"),
-                  primary_key=True),
+        sa.Column(
+            "passport_id",
+            sa.String(36),
+            sa.ForeignKey("passports.id", name="fk_passport_materials_passport_id"),
+            primary_key=True,
+        ),
         sa.Column("position", sa.Integer, primary_key=True),
         sa.Column("material", sa.String(40), nullable=False),
         sa.Column("name", sa.String(200), nullable=False),
@@ -29,19 +33,31 @@ def upgrade() -> None:
     op.create_index("ix_passport_materials_material_passport_id", "passport_materials", ["material", "passport_id"])
     op.create_table(
         "passport_recycled_content",
-        sa.Column("passport_id", sa.String(36),
-                  sa.ForeignKey("passports.id", name="fk_passport_recycled_content_passport_id"), primary_key=True),
+        sa.Column(
+            "passport_id",
+            sa.String(36),
+            sa.ForeignKey("passports.id", name="fk_passport_recycled_content_passport_id"),
+            primary_key=True,
+        ),
         sa.Column("metal", sa.String(2), primary_key=True),
         sa.Column("pre_consumer", sa.Float, nullable=False),
         sa.Column("post_consumer", sa.Float, nullable=False),
     )
     op.create_table(
         "recoveries",
-        sa.Column("passport_id", sa.String(36), sa.ForeignKey("passports.id", name="fk_recoveries_passport_id"),
-                  primary_key=True),
+        sa.Column(
+            "passport_id",
+            sa.String(36),
+            sa.ForeignKey("passports.id", name="fk_recoveries_passport_id"),
+            primary_key=True,
+        ),
         sa.Column("material", sa.String(40), primary_key=True),
-        sa.Column("recycler_id", sa.Integer, sa.ForeignKey("organisations.id", name="fk_recoveries_recycler_id"),
-                  nullable=False),
+        sa.Column(
+            "recycler_id",
+            sa.Integer,
+            sa.ForeignKey("organisations.id", name="fk_recoveries_recycler_id"),
+            nullable=False,
+        ),
         sa.Column("recycled_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("input_kg", sa.Float),
         sa.Column("recovered_kg", sa.Float, nullable=False),

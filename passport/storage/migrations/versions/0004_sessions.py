@@ -19,8 +19,12 @@ def upgrade() -> None:
     op.create_table(
         "console_sessions",
         sa.Column("id_hash", sa.String(64), primary_key=True),
-        sa.Column("api_key_id", sa.String(36), sa.ForeignKey("api_keys.id", name="fk_console_sessions_api_key_id"),
-                  nullable=False),
+        sa.Column(
+            "api_key_id",
+            sa.String(36),
+            sa.ForeignKey("api_keys.id", name="fk_console_sessions_api_key_id"),
+            nullable=False,
+        ),
         sa.Column("csrf", sa.String(64), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
