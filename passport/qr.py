@@ -37,7 +37,9 @@ def qr_png(data: str, box_size: int = 10) -> bytes:
 
 
 def qr_svg(data: str) -> bytes:
-    image = _code(data).make_image(image_factory=qrcode.image.svg.SvgPathImage)
+    """A vector QR code on an opaque white square: the quiet zone stays light on any background (a transparent
+    one vanishes on a dark page or label stock, and the code no longer scans)."""
+    image = _code(data).make_image(image_factory=qrcode.image.svg.SvgPathFillImage)
     buffer = io.BytesIO()
     image.save(buffer)
     return buffer.getvalue()

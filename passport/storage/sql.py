@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from passport.errors import Conflict, NotFound, VersionConflict
 from passport.storage import migrate
+from passport.storage.access_sql import AccessSqlMixin
 from passport.storage.api_sql import ApiSqlMixin
 from passport.storage.circularity_sql import CircularitySqlMixin
 from passport.storage.records import CREDENTIAL_VIEWS, KeyRecord, Organisation, PassportRecord, VersionRecord
@@ -56,7 +57,7 @@ class _AppendFailed(IntegrityError):
         self.expected_previous = expected_previous
 
 
-class SqlStore(ApiSqlMixin, CircularitySqlMixin):
+class SqlStore(ApiSqlMixin, CircularitySqlMixin, AccessSqlMixin):
     """One ``Store`` for both engines; queries are written once against passport/storage/tables.py."""
 
     def __init__(self, url: str, *, migrate: bool = True) -> None:

@@ -67,12 +67,38 @@ def imported_components() -> dict[str, Any]:
     return components
 
 
+PROBLEM = {"schema": {"$ref": "#/components/schemas/ProblemDocument"}}
+PROBLEM_MEDIA = "application/problem+json"
+
+
+def document_problems(schema: dict[str, Any]) -> None:
+    """Every error response is what the one exception handler sends: ``application/problem+json`` (RFC 9457), plus
+    the friendly HTML page on routes that also answer HTML. FastAPI documented its own 422 shape
+    (``HTTPValidationError`` as ``application/json``) on routes without explicit problem responses, and the error
+    responses of the routes with them also as ``application/json``: neither is ever sent."""
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses = operation["responses"]
+            html = "text/html" in responses.get("200", {}).get("content", {})
+            for status, response in responses.items():
+                if status.isdigit() and int(status) >= 400:
+                    response["content"] = {PROBLEM_MEDIA: PROBLEM} | ({"text/html": {}} if html else {})
+    components = schema.get("components", {}).get("schemas", {})
+    text = repr(schema.get("paths"))
+    for name in ("HTTPValidationError", "ValidationError"):
+        if name in components and f"#/components/schemas/{name}" not in text:
+            del components[name]
+
+
 def install(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = get_openapi(title=app.title, version=app.version, summary=app.summary,
                                  description=app.description, routes=app.routes)
             schema.setdefault("components", {}).setdefault("schemas", {}).update(imported_components())
+            document_problems(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 
