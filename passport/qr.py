@@ -99,15 +99,15 @@ def _draw_label(pdf: FPDF, label: Label, x: float, y: float) -> None:
     text_x, width = x + QR_SIZE + 4, LABEL_W - QR_SIZE - 6
     pdf.set_xy(text_x, y + 5)
     pdf.set_font("Helvetica", "B", 8)
-    pdf.multi_cell(width, 3.6, _latin1(label.model_name)[:60], new_x="LEFT", new_y="NEXT")
+    pdf.multi_cell(width, 3.6, _latin1(label.model_name)[:60], new_x="LEFT", new_y="NEXT", align="L")
     pdf.set_font("Helvetica", "", 7)
     pdf.set_x(text_x)
-    pdf.multi_cell(width, 3.4, f"(01) {label.gtin}", new_x="LEFT", new_y="NEXT")
+    pdf.multi_cell(width, 3.4, f"(01) {label.gtin}", new_x="LEFT", new_y="NEXT", align="L")
     pdf.set_x(text_x)
-    pdf.multi_cell(width, 3.4, _latin1(f"(21) {label.serial}"), new_x="LEFT", new_y="NEXT")
+    pdf.multi_cell(width, 3.4, _latin1(f"(21) {label.serial}"), new_x="LEFT", new_y="NEXT", align="L")
     pdf.set_x(text_x)
     pdf.set_font("Helvetica", "", 5.5)
-    pdf.multi_cell(width, 2.6, "EU battery passport - scan the code", new_x="LEFT", new_y="NEXT")
+    pdf.multi_cell(width, 2.6, "EU battery passport - scan the code", new_x="LEFT", new_y="NEXT", align="L")
 
 
 def _latin1(text: str) -> str:

@@ -21,8 +21,10 @@ from passport.storage.access_records import AccessEntry, AccessRequestRecord, Ac
 PURPOSES = ("recycler", "repairer", "remanufacturer", "second-life-operator", "aggregator")
 SCOPES = ("passport", "model", "manufacturer")
 MAX_GRANT = dt.timedelta(days=5 * 366)
-NO_ACCESS_NOTE = ("public view: your organisation has no grant, custody or ownership for this passport; ask its "
-                  "responsible operator with POST /api/v1/access-requests")
+NO_ACCESS_NOTE = (
+    "public view: your organisation has no grant, custody or ownership for this passport; ask its "
+    "responsible operator with POST /api/v1/access-requests"
+)
 
 
 @dataclass(frozen=True)
@@ -58,8 +60,10 @@ class AccessPolicy:
         if role not in (Role.MANUFACTURER, Role.LEGITIMATE_INTEREST) or organisation is None:
             return Decision(View.PUBLIC)
         if record.organisation == organisation:
-            return Decision(view_for(role, responsible=True) if role is Role.MANUFACTURER else View.LEGITIMATE_INTEREST,
-                            "responsible-operator")
+            return Decision(
+                view_for(role, responsible=True) if role is Role.MANUFACTURER else View.LEGITIMATE_INTEREST,
+                "responsible-operator",
+            )
         if record.holder == organisation:
             return Decision(View.LEGITIMATE_INTEREST, "custody")
         if record.passport_id in self.owned:
@@ -78,49 +82,96 @@ class AccessPolicy:
         by_kind: dict[str, set[str]] = {kind: set() for kind in SCOPES}
         for grant in self.grants:
             by_kind[grant.scope_kind].add(grant.scope_value)
-        return AccessScope(self.caller.organisation, frozenset(by_kind["passport"] | self.owned),
-                           frozenset(by_kind["model"]), frozenset(by_kind["manufacturer"]))
+        return AccessScope(
+            self.caller.organisation,
+            frozenset(by_kind["passport"] | self.owned),
+            frozenset(by_kind["model"]),
+            frozenset(by_kind["manufacturer"]),
+        )
 
 
 def _covers(grant: GrantRecord, record: PassportRecord) -> bool:
-    return ((grant.scope_kind == "passport" and grant.scope_value == record.passport_id)
-            or (grant.scope_kind == "model" and grant.scope_value == record.model_id)
-            or (grant.scope_kind == "manufacturer" and grant.scope_value == record.organisation))
+    return (
+        (grant.scope_kind == "passport" and grant.scope_value == record.passport_id)
+        or (grant.scope_kind == "model" and grant.scope_value == record.model_id)
+        or (grant.scope_kind == "manufacturer" and grant.scope_value == record.organisation)
+    )
 
 
 # --- logging ------------------------------------------------------------------------------------------------------
 
 
-def log_reads(context: ServiceContext, caller: Caller, reads: Iterable[tuple[PassportRecord, Decision]],
-              channel: str) -> None:
+def log_reads(
+    context: ServiceContext, caller: Caller, reads: Iterable[tuple[PassportRecord, Decision]], channel: str
+) -> None:
     """One access-log entry per passport read in a non-public view."""
     if caller.organisation is None:
         return
     now = truncate_ms(context.clock())
-    entries = [AccessEntry(str(uuid7(now)), now, caller.organisation, caller.role.value, caller.key_id,
-                           record.passport_id, record.organisation, decision.view.value, decision.basis or "",
-                           channel, decision.grant_id)
-               for record, decision in reads if decision.view is not View.PUBLIC]
+    entries = [
+        AccessEntry(
+            str(uuid7(now)),
+            now,
+            caller.organisation,
+            caller.role.value,
+            caller.key_id,
+            record.passport_id,
+            record.organisation,
+            decision.view.value,
+            decision.basis or "",
+            channel,
+            decision.grant_id,
+        )
+        for record, decision in reads
+        if decision.view is not View.PUBLIC
+    ]
     context.store.log_access(entries)
 
 
-def log_aggregate(context: ServiceContext, caller: Caller, channel: str, view: View,
-                  counts: dict[str | None, int]) -> None:
+def log_aggregate(
+    context: ServiceContext, caller: Caller, channel: str, view: View, counts: dict[str | None, int]
+) -> None:
     """One entry per manufacturer whose passports an inventory or report aggregated (None: unknown)."""
     if caller.organisation is None:
         return
     now = truncate_ms(context.clock())
     basis = "authority" if caller.role is Role.AUTHORITY else "scope"
-    context.store.log_access([AccessEntry(str(uuid7(now)), now, caller.organisation, caller.role.value,
-                                          caller.key_id, None, manufacturer, view.value, basis, channel, None, count)
-                              for manufacturer, count in counts.items() if count])
+    context.store.log_access(
+        [
+            AccessEntry(
+                str(uuid7(now)),
+                now,
+                caller.organisation,
+                caller.role.value,
+                caller.key_id,
+                None,
+                manufacturer,
+                view.value,
+                basis,
+                channel,
+                None,
+                count,
+            )
+            for manufacturer, count in counts.items()
+            if count
+        ]
+    )
 
 
 def audit(context: ServiceContext, caller: Caller | None, action: str, subject: str, **details: object) -> None:
     now = truncate_ms(context.clock())
-    context.store.audit(AuditEntry(str(uuid7(now)), now, caller.organisation if caller else None,
-                                   caller.role.value if caller else None, caller.key_id if caller else None,
-                                   action, subject, details))
+    context.store.audit(
+        AuditEntry(
+            str(uuid7(now)),
+            now,
+            caller.organisation if caller else None,
+            caller.role.value if caller else None,
+            caller.key_id if caller else None,
+            action,
+            subject,
+            details,
+        )
+    )
 
 
 # --- purposes, grants, requests, owners -------------------------------------------------------------------------
@@ -178,8 +229,16 @@ def _expiry(context: ServiceContext, expires_at: dt.datetime) -> dt.datetime:
     return truncate_ms(expires_at)
 
 
-def grant(context: ServiceContext, caller: Caller, grantee: str, kind: str, value: str, purpose: str,
-          expires_at: dt.datetime, request_id: str | None = None) -> GrantRecord:
+def grant(
+    context: ServiceContext,
+    caller: Caller,
+    grantee: str,
+    kind: str,
+    value: str,
+    purpose: str,
+    expires_at: dt.datetime,
+    request_id: str | None = None,
+) -> GrantRecord:
     """A grant by the responsible operator (any scope of its own), or by a battery's owner (that passport, to an
     aggregator)."""
     grantor = _organisation_of(caller)
@@ -189,13 +248,32 @@ def grant(context: ServiceContext, caller: Caller, grantee: str, kind: str, valu
     responsible = responsible_for(context, kind, value)
     owner = context.store.owner_of(value) if kind == "passport" else None
     if grantor != responsible and not (grantor == owner and purpose == "aggregator"):
-        raise Forbidden("only the responsible operator grants access (a battery's owner: to an aggregator, for its "
-                        "battery)")
-    record = GrantRecord(str(uuid7()), grantee, grantor, kind, value, purpose, truncate_ms(context.clock()),
-                         _expiry(context, expires_at), request_id=request_id)
+        raise Forbidden(
+            "only the responsible operator grants access (a battery's owner: to an aggregator, for its battery)"
+        )
+    record = GrantRecord(
+        str(uuid7()),
+        grantee,
+        grantor,
+        kind,
+        value,
+        purpose,
+        truncate_ms(context.clock()),
+        _expiry(context, expires_at),
+        request_id=request_id,
+    )
     context.store.add_grant(record)
-    audit(context, caller, "grant.created", f"grant:{record.grant_id}", grantee=grantee, scope=kind, value=value,
-          purpose=purpose, expiresAt=record.expires_at.isoformat())
+    audit(
+        context,
+        caller,
+        "grant.created",
+        f"grant:{record.grant_id}",
+        grantee=grantee,
+        scope=kind,
+        value=value,
+        purpose=purpose,
+        expiresAt=record.expires_at.isoformat(),
+    )
     return record
 
 
@@ -207,27 +285,53 @@ def revoke_grant(context: ServiceContext, caller: Caller, grant_id: str) -> None
     audit(context, caller, "grant.revoked", f"grant:{grant_id}", grantee=record.grantee)
 
 
-def request_access(context: ServiceContext, caller: Caller, kind: str, value: str, purpose: str,
-                   justification: str) -> AccessRequestRecord:
+def request_access(
+    context: ServiceContext, caller: Caller, kind: str, value: str, purpose: str, justification: str
+) -> AccessRequestRecord:
     requester = _organisation_of(caller)
     if caller.role is not Role.LEGITIMATE_INTEREST and caller.role is not Role.MANUFACTURER:
         raise Forbidden("access requests are for organisations with a legitimate interest")
     if _purpose(purpose) not in approved_purposes(context, requester):
-        raise Conflict(f"your organisation is not approved for the purpose {purpose!r}: ask an administrator first "
-                       "(POST /api/v1/orgs/{slug}/purposes)")
+        raise Conflict(
+            f"your organisation is not approved for the purpose {purpose!r}: ask an administrator first "
+            "(POST /api/v1/orgs/{slug}/purposes)"
+        )
     if not justification.strip() or len(justification) > 2000:
         raise InvalidInput("justification: 1 to 2000 characters")
     approver = responsible_for(context, kind, value)
-    record = AccessRequestRecord(str(uuid7()), requester, approver, kind, value, purpose, justification.strip(),
-                                 "pending", truncate_ms(context.clock()))
+    record = AccessRequestRecord(
+        str(uuid7()),
+        requester,
+        approver,
+        kind,
+        value,
+        purpose,
+        justification.strip(),
+        "pending",
+        truncate_ms(context.clock()),
+    )
     context.store.add_request(record)
-    audit(context, caller, "access-request.created", f"request:{record.request_id}", scope=kind, value=value,
-          purpose=purpose, approver=approver)
+    audit(
+        context,
+        caller,
+        "access-request.created",
+        f"request:{record.request_id}",
+        scope=kind,
+        value=value,
+        purpose=purpose,
+        approver=approver,
+    )
     return record
 
 
-def decide_request(context: ServiceContext, caller: Caller, request_id: str, approve: bool,
-                   expires_at: dt.datetime | None = None, reason: str | None = None) -> AccessRequestRecord:
+def decide_request(
+    context: ServiceContext,
+    caller: Caller,
+    request_id: str,
+    approve: bool,
+    expires_at: dt.datetime | None = None,
+    reason: str | None = None,
+) -> AccessRequestRecord:
     request = context.store.get_request(request_id)
     if caller.organisation != request.approver:
         raise Forbidden("only the responsible operator decides this request")
@@ -238,15 +342,38 @@ def decide_request(context: ServiceContext, caller: Caller, request_id: str, app
             raise InvalidInput("expiresAt is required to approve")
         if request.purpose not in approved_purposes(context, request.requester):
             raise Conflict(f"{request.requester} is no longer approved for the purpose {request.purpose!r}")
-        created = GrantRecord(str(uuid7()), request.requester, request.approver, request.scope_kind,
-                              request.scope_value, request.purpose, now, _expiry(context, expires_at),
-                              request_id=request.request_id)
+        created = GrantRecord(
+            str(uuid7()),
+            request.requester,
+            request.approver,
+            request.scope_kind,
+            request.scope_value,
+            request.purpose,
+            now,
+            _expiry(context, expires_at),
+            request_id=request.request_id,
+        )
     context.store.decide_request(request_id, "approved" if approve else "refused", now, created, reason)
-    audit(context, caller, "access-request.approved" if approve else "access-request.refused",
-          f"request:{request_id}", grant=created.grant_id if created else None, reason=reason)
+    audit(
+        context,
+        caller,
+        "access-request.approved" if approve else "access-request.refused",
+        f"request:{request_id}",
+        grant=created.grant_id if created else None,
+        reason=reason,
+    )
     if created is not None:
-        audit(context, caller, "grant.created", f"grant:{created.grant_id}", grantee=created.grantee,
-              scope=created.scope_kind, value=created.scope_value, purpose=created.purpose, request=request_id)
+        audit(
+            context,
+            caller,
+            "grant.created",
+            f"grant:{created.grant_id}",
+            grantee=created.grantee,
+            scope=created.scope_kind,
+            value=created.scope_value,
+            purpose=created.purpose,
+            request=request_id,
+        )
     return context.store.get_request(request_id)
 
 
@@ -263,7 +390,20 @@ def set_owner(context: ServiceContext, caller: Caller, passport_id: str, owner: 
 
 
 __all__ = [
-    "NO_ACCESS_NOTE", "PURPOSES", "SCOPES", "AccessPolicy", "Decision", "approved_purposes", "audit",
-    "decide_purpose", "decide_request", "grant", "log_aggregate", "log_reads", "request_access",
-    "request_purpose", "revoke_grant", "set_owner",
+    "NO_ACCESS_NOTE",
+    "PURPOSES",
+    "SCOPES",
+    "AccessPolicy",
+    "Decision",
+    "approved_purposes",
+    "audit",
+    "decide_purpose",
+    "decide_request",
+    "grant",
+    "log_aggregate",
+    "log_reads",
+    "request_access",
+    "request_purpose",
+    "revoke_grant",
+    "set_owner",
 ]

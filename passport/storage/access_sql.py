@@ -43,33 +43,59 @@ class AccessSqlMixin:
     def set_purpose(self, organisation: str, purpose: str, status: str, at: dt.datetime) -> None:
         with self.engine.begin() as connection:
             org = self._organisation_id(connection, organisation)
-            changed = connection.execute(update(organisation_purposes).where(
-                organisation_purposes.c.organisation_id == org, organisation_purposes.c.purpose == purpose
-            ).values(status=status, decided_at=None if status == "requested" else at))
+            changed = connection.execute(
+                update(organisation_purposes)
+                .where(organisation_purposes.c.organisation_id == org, organisation_purposes.c.purpose == purpose)
+                .values(status=status, decided_at=None if status == "requested" else at)
+            )
             if changed.rowcount == 0:
-                connection.execute(insert(organisation_purposes).values(
-                    organisation_id=org, purpose=purpose, status=status, requested_at=at,
-                    decided_at=None if status == "requested" else at))
+                connection.execute(
+                    insert(organisation_purposes).values(
+                        organisation_id=org,
+                        purpose=purpose,
+                        status=status,
+                        requested_at=at,
+                        decided_at=None if status == "requested" else at,
+                    )
+                )
 
     def list_purposes(self, organisation: str | None = None) -> list[dict[str, Any]]:
         query = select(organisation_purposes, _slug(organisation_purposes.c.organisation_id, "organisation"))
         if organisation is not None:
             query = query.where(organisation_purposes.c.organisation_id == _org_id(organisation))
         with self.engine.connect() as connection:
-            rows = connection.execute(query.order_by(organisation_purposes.c.organisation_id,
-                                                     organisation_purposes.c.purpose)).mappings()
-            return [{"organisation": r["organisation"], "purpose": r["purpose"], "status": r["status"],
-                     "requested_at": r["requested_at"], "decided_at": r["decided_at"]} for r in rows]
+            rows = connection.execute(
+                query.order_by(organisation_purposes.c.organisation_id, organisation_purposes.c.purpose)
+            ).mappings()
+            return [
+                {
+                    "organisation": r["organisation"],
+                    "purpose": r["purpose"],
+                    "status": r["status"],
+                    "requested_at": r["requested_at"],
+                    "decided_at": r["decided_at"],
+                }
+                for r in rows
+            ]
 
     # --- grants --------------------------------------------------------------------------------------------------
 
     def add_grant(self, grant: GrantRecord) -> None:
         with self.engine.begin() as connection:
-            connection.execute(insert(grants).values(
-                id=grant.grant_id, grantee_id=self._organisation_id(connection, grant.grantee),
-                grantor_id=self._organisation_id(connection, grant.grantor), scope_kind=grant.scope_kind,
-                scope_value=grant.scope_value, purpose=grant.purpose, created_at=grant.created_at,
-                expires_at=grant.expires_at, revoked_at=grant.revoked_at, request_id=grant.request_id))
+            connection.execute(
+                insert(grants).values(
+                    id=grant.grant_id,
+                    grantee_id=self._organisation_id(connection, grant.grantee),
+                    grantor_id=self._organisation_id(connection, grant.grantor),
+                    scope_kind=grant.scope_kind,
+                    scope_value=grant.scope_value,
+                    purpose=grant.purpose,
+                    created_at=grant.created_at,
+                    expires_at=grant.expires_at,
+                    revoked_at=grant.revoked_at,
+                    request_id=grant.request_id,
+                )
+            )
 
     def _grant_query(self) -> Any:
         return select(grants, _slug(grants.c.grantee_id, "grantee"), _slug(grants.c.grantor_id, "grantor"))
@@ -92,8 +118,9 @@ class AccessSqlMixin:
 
     def revoke_grant(self, grant_id: str, at: dt.datetime) -> None:
         with self.engine.begin() as connection:
-            done = connection.execute(update(grants).where(grants.c.id == grant_id, grants.c.revoked_at.is_(None))
-                                      .values(revoked_at=at))
+            done = connection.execute(
+                update(grants).where(grants.c.id == grant_id, grants.c.revoked_at.is_(None)).values(revoked_at=at)
+            )
         if done.rowcount != 1:
             raise NotFound(f"no active grant {grant_id}")
 
@@ -101,27 +128,40 @@ class AccessSqlMixin:
 
     def add_request(self, request: AccessRequestRecord) -> None:
         with self.engine.begin() as connection:
-            connection.execute(insert(access_requests).values(
-                id=request.request_id, requester_id=self._organisation_id(connection, request.requester),
-                approver_id=self._organisation_id(connection, request.approver), scope_kind=request.scope_kind,
-                scope_value=request.scope_value, purpose=request.purpose, justification=request.justification,
-                status=request.status, created_at=request.created_at, decided_at=request.decided_at,
-                grant_id=request.grant_id, reason=request.reason))
+            connection.execute(
+                insert(access_requests).values(
+                    id=request.request_id,
+                    requester_id=self._organisation_id(connection, request.requester),
+                    approver_id=self._organisation_id(connection, request.approver),
+                    scope_kind=request.scope_kind,
+                    scope_value=request.scope_value,
+                    purpose=request.purpose,
+                    justification=request.justification,
+                    status=request.status,
+                    created_at=request.created_at,
+                    decided_at=request.decided_at,
+                    grant_id=request.grant_id,
+                    reason=request.reason,
+                )
+            )
 
     def _request_query(self) -> Any:
-        return select(access_requests, _slug(access_requests.c.requester_id, "requester"),
-                      _slug(access_requests.c.approver_id, "approver"))
+        return select(
+            access_requests,
+            _slug(access_requests.c.requester_id, "requester"),
+            _slug(access_requests.c.approver_id, "approver"),
+        )
 
     def get_request(self, request_id: str) -> AccessRequestRecord:
         with self.engine.connect() as connection:
-            row = connection.execute(
-                self._request_query().where(access_requests.c.id == request_id)).mappings().first()
+            row = connection.execute(self._request_query().where(access_requests.c.id == request_id)).mappings().first()
         if row is None:
             raise NotFound(f"no access request {request_id}")
         return _request(row)
 
-    def list_requests(self, *, requester: str | None = None, approver: str | None = None,
-                      status: str | None = None) -> list[AccessRequestRecord]:
+    def list_requests(
+        self, *, requester: str | None = None, approver: str | None = None, status: str | None = None
+    ) -> list[AccessRequestRecord]:
         query = self._request_query()
         if requester is not None:
             query = query.where(access_requests.c.requester_id == _org_id(requester))
@@ -132,21 +172,32 @@ class AccessSqlMixin:
         with self.engine.connect() as connection:
             return [_request(r) for r in connection.execute(query.order_by(access_requests.c.created_at)).mappings()]
 
-    def decide_request(self, request_id: str, status: str, at: dt.datetime, grant: GrantRecord | None,
-                       reason: str | None) -> None:
+    def decide_request(
+        self, request_id: str, status: str, at: dt.datetime, grant: GrantRecord | None, reason: str | None
+    ) -> None:
         """Approve (with the grant it creates, in the same transaction) or refuse a pending request."""
         with self.engine.begin() as connection:
-            done = connection.execute(update(access_requests).where(
-                access_requests.c.id == request_id, access_requests.c.status == "pending"
-            ).values(status=status, decided_at=at, grant_id=grant.grant_id if grant else None, reason=reason))
+            done = connection.execute(
+                update(access_requests)
+                .where(access_requests.c.id == request_id, access_requests.c.status == "pending")
+                .values(status=status, decided_at=at, grant_id=grant.grant_id if grant else None, reason=reason)
+            )
             if done.rowcount != 1:
                 raise Conflict(f"access request {request_id} is not pending")
             if grant is not None:
-                connection.execute(insert(grants).values(
-                    id=grant.grant_id, grantee_id=self._organisation_id(connection, grant.grantee),
-                    grantor_id=self._organisation_id(connection, grant.grantor), scope_kind=grant.scope_kind,
-                    scope_value=grant.scope_value, purpose=grant.purpose, created_at=grant.created_at,
-                    expires_at=grant.expires_at, request_id=grant.request_id))
+                connection.execute(
+                    insert(grants).values(
+                        id=grant.grant_id,
+                        grantee_id=self._organisation_id(connection, grant.grantee),
+                        grantor_id=self._organisation_id(connection, grant.grantor),
+                        scope_kind=grant.scope_kind,
+                        scope_value=grant.scope_value,
+                        purpose=grant.purpose,
+                        created_at=grant.created_at,
+                        expires_at=grant.expires_at,
+                        request_id=grant.request_id,
+                    )
+                )
 
     # --- owners --------------------------------------------------------------------------------------------------
 
@@ -154,9 +205,14 @@ class AccessSqlMixin:
         with self.engine.begin() as connection:
             connection.execute(delete(passport_owners).where(passport_owners.c.passport_id == passport_id))
             if owner is not None:
-                connection.execute(insert(passport_owners).values(
-                    passport_id=passport_id, owner_id=self._organisation_id(connection, owner),
-                    registered_by_id=self._organisation_id(connection, registered_by), registered_at=at))
+                connection.execute(
+                    insert(passport_owners).values(
+                        passport_id=passport_id,
+                        owner_id=self._organisation_id(connection, owner),
+                        registered_by_id=self._organisation_id(connection, registered_by),
+                        registered_at=at,
+                    )
+                )
 
     def owner_of(self, passport_id: str) -> str | None:
         query = select(_slug(passport_owners.c.owner_id, "owner")).where(passport_owners.c.passport_id == passport_id)
@@ -169,8 +225,12 @@ class AccessSqlMixin:
             return frozenset(row[0] for row in connection.execute(query))
 
     def list_owners(self) -> list[dict[str, Any]]:
-        query = select(passport_owners.c.passport_id, passport_owners.c.registered_at,
-                       _slug(passport_owners.c.owner_id, "owner"), _slug(passport_owners.c.registered_by_id, "by"))
+        query = select(
+            passport_owners.c.passport_id,
+            passport_owners.c.registered_at,
+            _slug(passport_owners.c.owner_id, "owner"),
+            _slug(passport_owners.c.registered_by_id, "by"),
+        )
         with self.engine.connect() as connection:
             return [dict(row) for row in connection.execute(query).mappings()]
 
@@ -180,19 +240,44 @@ class AccessSqlMixin:
         if not entries:
             return
         with self.engine.begin() as connection:
-            ids = {slug: self._organisation_id(connection, slug)
-                   for slug in {e.reader for e in entries} | {e.manufacturer for e in entries if e.manufacturer}}
-            connection.execute(insert(access_log), [{
-                "id": e.entry_id, "at": e.at, "reader_id": ids[e.reader], "role": e.role, "api_key_id": e.api_key_id,
-                "passport_id": e.passport_id, "manufacturer_id": ids[e.manufacturer] if e.manufacturer else None,
-                "view": e.view, "basis": e.basis, "channel": e.channel, "grant_id": e.grant_id,
-                "passports": e.passports} for e in entries])
+            ids = {
+                slug: self._organisation_id(connection, slug)
+                for slug in {e.reader for e in entries} | {e.manufacturer for e in entries if e.manufacturer}
+            }
+            connection.execute(
+                insert(access_log),
+                [
+                    {
+                        "id": e.entry_id,
+                        "at": e.at,
+                        "reader_id": ids[e.reader],
+                        "role": e.role,
+                        "api_key_id": e.api_key_id,
+                        "passport_id": e.passport_id,
+                        "manufacturer_id": ids[e.manufacturer] if e.manufacturer else None,
+                        "view": e.view,
+                        "basis": e.basis,
+                        "channel": e.channel,
+                        "grant_id": e.grant_id,
+                        "passports": e.passports,
+                    }
+                    for e in entries
+                ],
+            )
 
-    def list_access(self, *, manufacturer: str | None = None, passport_id: str | None = None,
-                    reader: str | None = None, since: dt.datetime | None = None, limit: int = 1000,
-                    before_id: str | None = None) -> list[AccessEntry]:
-        query = select(access_log, _slug(access_log.c.reader_id, "reader"),
-                       _slug(access_log.c.manufacturer_id, "manufacturer"))
+    def list_access(
+        self,
+        *,
+        manufacturer: str | None = None,
+        passport_id: str | None = None,
+        reader: str | None = None,
+        since: dt.datetime | None = None,
+        limit: int = 1000,
+        before_id: str | None = None,
+    ) -> list[AccessEntry]:
+        query = select(
+            access_log, _slug(access_log.c.reader_id, "reader"), _slug(access_log.c.manufacturer_id, "manufacturer")
+        )
         if manufacturer is not None:
             query = query.where(access_log.c.manufacturer_id == _org_id(manufacturer))
         if passport_id is not None:
@@ -205,9 +290,23 @@ class AccessSqlMixin:
             query = query.where(access_log.c.id < before_id)
         with self.engine.connect() as connection:
             rows = connection.execute(query.order_by(access_log.c.id.desc()).limit(limit)).mappings()
-            return [AccessEntry(r["id"], r["at"], r["reader"], r["role"], r["api_key_id"], r["passport_id"],
-                                r["manufacturer"], r["view"], r["basis"], r["channel"], r["grant_id"], r["passports"])
-                    for r in rows]
+            return [
+                AccessEntry(
+                    r["id"],
+                    r["at"],
+                    r["reader"],
+                    r["role"],
+                    r["api_key_id"],
+                    r["passport_id"],
+                    r["manufacturer"],
+                    r["view"],
+                    r["basis"],
+                    r["channel"],
+                    r["grant_id"],
+                    r["passports"],
+                )
+                for r in rows
+            ]
 
     def prune_access(self, before: dt.datetime) -> int:
         with self.engine.begin() as connection:
@@ -217,13 +316,27 @@ class AccessSqlMixin:
 
     def audit(self, entry: AuditEntry) -> None:
         with self.engine.begin() as connection:
-            connection.execute(insert(audit_log).values(
-                id=entry.entry_id, at=entry.at, actor=entry.actor, role=entry.role, api_key_id=entry.api_key_id,
-                action=entry.action, subject=entry.subject[:200],
-                details=json.dumps(dict(entry.details), separators=(",", ":"), default=str)))
+            connection.execute(
+                insert(audit_log).values(
+                    id=entry.entry_id,
+                    at=entry.at,
+                    actor=entry.actor,
+                    role=entry.role,
+                    api_key_id=entry.api_key_id,
+                    action=entry.action,
+                    subject=entry.subject[:200],
+                    details=json.dumps(dict(entry.details), separators=(",", ":"), default=str),
+                )
+            )
 
-    def list_audit(self, *, subject: str | None = None, actor: str | None = None, since: dt.datetime | None = None,
-                   limit: int = 1000) -> list[AuditEntry]:
+    def list_audit(
+        self,
+        *,
+        subject: str | None = None,
+        actor: str | None = None,
+        since: dt.datetime | None = None,
+        limit: int = 1000,
+    ) -> list[AuditEntry]:
         query = select(audit_log)
         if subject is not None:
             query = query.where(audit_log.c.subject == subject)
@@ -233,8 +346,19 @@ class AccessSqlMixin:
             query = query.where(audit_log.c.at >= since)
         with self.engine.connect() as connection:
             rows = connection.execute(query.order_by(audit_log.c.id.desc()).limit(limit)).mappings()
-            return [AuditEntry(r["id"], r["at"], r["actor"], r["role"], r["api_key_id"], r["action"], r["subject"],
-                               json.loads(r["details"])) for r in rows]
+            return [
+                AuditEntry(
+                    r["id"],
+                    r["at"],
+                    r["actor"],
+                    r["role"],
+                    r["api_key_id"],
+                    r["action"],
+                    r["subject"],
+                    json.loads(r["details"]),
+                )
+                for r in rows
+            ]
 
     def add_audit_entries(self, entries: Sequence[AuditEntry]) -> None:
         """Restore: audit entries as exported."""
@@ -255,26 +379,51 @@ def scope_condition(scope: AccessScope) -> Any:
     if scope.model_ids:
         parts.append(c.model_id.in_(sorted(scope.model_ids)))
     if scope.manufacturers:
-        parts.append(c.organisation_id.in_(select(organisations.c.id).where(
-            organisations.c.slug.in_(sorted(scope.manufacturers)))))
+        parts.append(
+            c.organisation_id.in_(
+                select(organisations.c.id).where(organisations.c.slug.in_(sorted(scope.manufacturers)))
+            )
+        )
     return or_(*parts)
 
 
 def _grant(row: RowMapping) -> GrantRecord:
-    return GrantRecord(row["id"], row["grantee"], row["grantor"], row["scope_kind"], row["scope_value"],
-                       row["purpose"], row["created_at"], row["expires_at"], row["revoked_at"], row["request_id"])
+    return GrantRecord(
+        row["id"],
+        row["grantee"],
+        row["grantor"],
+        row["scope_kind"],
+        row["scope_value"],
+        row["purpose"],
+        row["created_at"],
+        row["expires_at"],
+        row["revoked_at"],
+        row["request_id"],
+    )
 
 
 def _request(row: RowMapping) -> AccessRequestRecord:
-    return AccessRequestRecord(row["id"], row["requester"], row["approver"], row["scope_kind"], row["scope_value"],
-                               row["purpose"], row["justification"], row["status"], row["created_at"],
-                               row["decided_at"], row["grant_id"], row["reason"])
+    return AccessRequestRecord(
+        row["id"],
+        row["requester"],
+        row["approver"],
+        row["scope_kind"],
+        row["scope_value"],
+        row["purpose"],
+        row["justification"],
+        row["status"],
+        row["created_at"],
+        row["decided_at"],
+        row["grant_id"],
+        row["reason"],
+    )
 
 
 def count_in_scope(engine: Engine, scope: AccessScope) -> int:
     with engine.connect() as connection:
-        return int(connection.execute(select(func.count()).select_from(passports).where(
-            scope_condition(scope))).scalar_one())
+        return int(
+            connection.execute(select(func.count()).select_from(passports).where(scope_condition(scope))).scalar_one()
+        )
 
 
 __all__ = ["AccessSqlMixin", "count_in_scope", "scope_condition"]

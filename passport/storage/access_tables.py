@@ -7,7 +7,8 @@ from sqlalchemy import Column, ForeignKey, Integer, PrimaryKeyConstraint, String
 from passport.storage.tables import UtcDateTime, metadata
 
 organisation_purposes = Table(
-    "organisation_purposes", metadata,
+    "organisation_purposes",
+    metadata,
     Column("organisation_id", Integer, ForeignKey("organisations.id"), nullable=False),
     Column("purpose", String(40), nullable=False),
     Column("status", String(16), nullable=False),  # requested, approved, refused
@@ -17,7 +18,8 @@ organisation_purposes = Table(
 )
 
 grants = Table(
-    "grants", metadata,
+    "grants",
+    metadata,
     Column("id", String(36), primary_key=True),
     Column("grantee_id", Integer, ForeignKey("organisations.id"), nullable=False),
     Column("grantor_id", Integer, ForeignKey("organisations.id"), nullable=False),
@@ -31,7 +33,8 @@ grants = Table(
 )
 
 access_requests = Table(
-    "access_requests", metadata,
+    "access_requests",
+    metadata,
     Column("id", String(36), primary_key=True),
     Column("requester_id", Integer, ForeignKey("organisations.id"), nullable=False),
     Column("approver_id", Integer, ForeignKey("organisations.id"), nullable=False),
@@ -47,7 +50,8 @@ access_requests = Table(
 )
 
 passport_owners = Table(
-    "passport_owners", metadata,
+    "passport_owners",
+    metadata,
     Column("passport_id", String(36), ForeignKey("passports.id"), primary_key=True),
     Column("owner_id", Integer, ForeignKey("organisations.id"), nullable=False),
     Column("registered_by_id", Integer, ForeignKey("organisations.id"), nullable=False),
@@ -55,7 +59,8 @@ passport_owners = Table(
 )
 
 access_log = Table(
-    "access_log", metadata,
+    "access_log",
+    metadata,
     Column("id", String(36), primary_key=True),
     Column("at", UtcDateTime(), nullable=False),
     Column("reader_id", Integer, ForeignKey("organisations.id"), nullable=False),
@@ -71,7 +76,8 @@ access_log = Table(
 )
 
 audit_log = Table(
-    "audit_log", metadata,
+    "audit_log",
+    metadata,
     Column("id", String(36), primary_key=True),
     Column("at", UtcDateTime(), nullable=False),
     Column("actor", String(64)),

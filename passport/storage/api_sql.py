@@ -24,8 +24,8 @@ from passport.storage.api_records import (
 from passport.storage.api_tables import (
     api_keys,
     battery_model_versions,
-    console_sessions,
     battery_models,
+    console_sessions,
     import_results,
     imports,
     jobs,
@@ -49,10 +49,19 @@ class ApiSqlMixin:
 
     def add_api_key(self, key: ApiKeyRecord) -> None:
         with self.engine.begin() as connection:
-            connection.execute(insert(api_keys).values(
-                id=key.key_id, organisation_id=self._organisation_id(connection, key.organisation), role=key.role,
-                label=key.label, key_hash=key.key_hash, prefix=key.prefix, created_at=key.created_at,
-                expires_at=key.expires_at, scopes=json.dumps(list(key.scopes))))
+            connection.execute(
+                insert(api_keys).values(
+                    id=key.key_id,
+                    organisation_id=self._organisation_id(connection, key.organisation),
+                    role=key.role,
+                    label=key.label,
+                    key_hash=key.key_hash,
+                    prefix=key.prefix,
+                    created_at=key.created_at,
+                    expires_at=key.expires_at,
+                    scopes=json.dumps(list(key.scopes)),
+                )
+            )
 
     def find_api_key(self, key_hash: str) -> ApiKeyRecord | None:
         query = select(api_keys, organisations.c.slug).join(organisations).where(api_keys.c.key_hash == key_hash)
@@ -74,7 +83,8 @@ class ApiSqlMixin:
     def revoke_api_key(self, key_id: str, at: dt.datetime) -> None:
         with self.engine.begin() as connection:
             done = connection.execute(
-                update(api_keys).where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None)).values(revoked_at=at))
+                update(api_keys).where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None)).values(revoked_at=at)
+            )
         if done.rowcount != 1:
             raise NotFound(f"no active API key {key_id}")
 
@@ -89,13 +99,17 @@ class ApiSqlMixin:
     def create_session(self, id_hash: str, api_key_id: str, csrf: str, now: dt.datetime, expires: dt.datetime) -> None:
         with self.engine.begin() as connection:
             connection.execute(delete(console_sessions).where(console_sessions.c.expires_at < now))
-            connection.execute(insert(console_sessions).values(
-                id_hash=id_hash, api_key_id=api_key_id, csrf=csrf, created_at=now, expires_at=expires))
+            connection.execute(
+                insert(console_sessions).values(
+                    id_hash=id_hash, api_key_id=api_key_id, csrf=csrf, created_at=now, expires_at=expires
+                )
+            )
 
     def find_session(self, id_hash: str, now: dt.datetime) -> tuple[str, str] | None:
         """(API key id, CSRF token) of a live session."""
         query = select(console_sessions.c.api_key_id, console_sessions.c.csrf).where(
-            console_sessions.c.id_hash == id_hash, console_sessions.c.expires_at > now)
+            console_sessions.c.id_hash == id_hash, console_sessions.c.expires_at > now
+        )
         with self.engine.connect() as connection:
             row = connection.execute(query).first()
         return (row[0], row[1]) if row else None
@@ -109,23 +123,41 @@ class ApiSqlMixin:
     def add_model_version(self, model: ModelRecord, version: ModelVersion, expected_previous: int | None) -> None:
         try:
             with self.engine.begin() as connection:
-                values = {"gtin": model.gtin, "model_identifier": model.model_identifier,
-                          "current_version": model.current_version, "updated_at": model.updated_at}
+                values = {
+                    "gtin": model.gtin,
+                    "model_identifier": model.model_identifier,
+                    "current_version": model.current_version,
+                    "updated_at": model.updated_at,
+                }
                 if expected_previous is None:
-                    connection.execute(insert(battery_models).values(
-                        id=model.model_id, organisation_id=self._organisation_id(connection, model.organisation),
-                        created_at=model.created_at, **values))
+                    connection.execute(
+                        insert(battery_models).values(
+                            id=model.model_id,
+                            organisation_id=self._organisation_id(connection, model.organisation),
+                            created_at=model.created_at,
+                            **values,
+                        )
+                    )
                 else:
-                    moved = connection.execute(update(battery_models).where(
-                        battery_models.c.id == model.model_id,
-                        battery_models.c.current_version == expected_previous).values(**values))
+                    moved = connection.execute(
+                        update(battery_models)
+                        .where(
+                            battery_models.c.id == model.model_id, battery_models.c.current_version == expected_previous
+                        )
+                        .values(**values)
+                    )
                     if moved.rowcount != 1:
                         from passport.errors import VersionConflict
 
                         raise VersionConflict(f"battery model {model.model_id} changed concurrently")
-                connection.execute(insert(battery_model_versions).values(
-                    model_id=version.model_id, version=version.version, created_at=version.created_at,
-                    document=json.dumps(version.document, separators=(",", ":"), ensure_ascii=False)))
+                connection.execute(
+                    insert(battery_model_versions).values(
+                        model_id=version.model_id,
+                        version=version.version,
+                        created_at=version.created_at,
+                        document=json.dumps(version.document, separators=(",", ":"), ensure_ascii=False),
+                    )
+                )
         except IntegrityError:
             raise Conflict(f"{model.organisation} already has a battery model with GTIN {model.gtin}") from None
 
@@ -148,7 +180,8 @@ class ApiSqlMixin:
         model = self.get_model(model_id)
         number = version or model.current_version
         query = select(battery_model_versions).where(
-            battery_model_versions.c.model_id == model_id, battery_model_versions.c.version == number)
+            battery_model_versions.c.model_id == model_id, battery_model_versions.c.version == number
+        )
         with self.engine.connect() as connection:
             row = connection.execute(query).mappings().first()
         if row is None:
@@ -157,23 +190,39 @@ class ApiSqlMixin:
 
     def passports_of_model(self, model_id: str, below_version: int) -> list[str]:
         """Passports referencing an older version of a model (what a re-issue job must update)."""
-        query = select(passports.c.id).where(
-            passports.c.model_id == model_id, passports.c.model_version < below_version,
-            passports.c.ceased.is_(False)).order_by(passports.c.id)
+        query = (
+            select(passports.c.id)
+            .where(
+                passports.c.model_id == model_id,
+                passports.c.model_version < below_version,
+                passports.c.ceased.is_(False),
+            )
+            .order_by(passports.c.id)
+        )
         with self.engine.connect() as connection:
             return [row[0] for row in connection.execute(query)]
 
     # --- jobs ----------------------------------------------------------------------------------------------------
 
     def save_job(self, job: JobRecord) -> None:
-        values = {"kind": job.kind, "subject": job.subject, "status": job.status, "updated_at": job.updated_at,
-                  "report": json.dumps(list(job.report), separators=(",", ":"))}
+        values = {
+            "kind": job.kind,
+            "subject": job.subject,
+            "status": job.status,
+            "updated_at": job.updated_at,
+            "report": json.dumps(list(job.report), separators=(",", ":")),
+        }
         with self.engine.begin() as connection:
             changed = connection.execute(update(jobs).where(jobs.c.id == job.job_id).values(**values))
             if changed.rowcount == 0:
-                connection.execute(insert(jobs).values(
-                    id=job.job_id, organisation_id=self._organisation_id(connection, job.organisation),
-                    created_at=job.created_at, **values))
+                connection.execute(
+                    insert(jobs).values(
+                        id=job.job_id,
+                        organisation_id=self._organisation_id(connection, job.organisation),
+                        created_at=job.created_at,
+                        **values,
+                    )
+                )
 
     def get_job(self, job_id: str) -> JobRecord:
         query = select(jobs, organisations.c.slug).join(organisations).where(jobs.c.id == job_id)
@@ -181,18 +230,31 @@ class ApiSqlMixin:
             row = connection.execute(query).mappings().first()
         if row is None:
             raise NotFound(f"no job {job_id}")
-        return JobRecord(row["id"], row["slug"], row["kind"], row["subject"], row["status"], row["created_at"],
-                         row["updated_at"], tuple(json.loads(row["report"])))
+        return JobRecord(
+            row["id"],
+            row["slug"],
+            row["kind"],
+            row["subject"],
+            row["status"],
+            row["created_at"],
+            row["updated_at"],
+            tuple(json.loads(row["report"])),
+        )
 
     def unfinished_jobs(self) -> list[str]:
         with self.engine.connect() as connection:
-            return [r[0] for r in connection.execute(select(jobs.c.id).where(jobs.c.status.in_(("pending", "running"))))]
+            return [
+                r[0] for r in connection.execute(select(jobs.c.id).where(jobs.c.status.in_(("pending", "running"))))
+            ]
 
     # --- bulk imports ------------------------------------------------------------------------------------------
 
     def find_import(self, organisation: str, idempotency_key: str) -> ImportRecord | None:
-        query = select(imports, organisations.c.slug).join(organisations).where(
-            organisations.c.slug == organisation, imports.c.idempotency_key == idempotency_key)
+        query = (
+            select(imports, organisations.c.slug)
+            .join(organisations)
+            .where(organisations.c.slug == organisation, imports.c.idempotency_key == idempotency_key)
+        )
         with self.engine.connect() as connection:
             row = connection.execute(query).mappings().first()
         return _import(row) if row else None
@@ -208,19 +270,31 @@ class ApiSqlMixin:
     def start_import(self, record: ImportRecord) -> None:
         try:
             with self.engine.begin() as connection:
-                connection.execute(insert(imports).values(
-                    id=record.import_id, organisation_id=self._organisation_id(connection, record.organisation),
-                    idempotency_key=record.idempotency_key, request_hash=record.request_hash, status=record.status,
-                    created_at=record.created_at, heartbeat_at=record.heartbeat_at, lines=0, succeeded=0, failed=0))
+                connection.execute(
+                    insert(imports).values(
+                        id=record.import_id,
+                        organisation_id=self._organisation_id(connection, record.organisation),
+                        idempotency_key=record.idempotency_key,
+                        request_hash=record.request_hash,
+                        status=record.status,
+                        created_at=record.created_at,
+                        heartbeat_at=record.heartbeat_at,
+                        lines=0,
+                        succeeded=0,
+                        failed=0,
+                    )
+                )
         except IntegrityError:
             raise Conflict(f"an import with Idempotency-Key {record.idempotency_key!r} already exists") from None
 
     def claim_import(self, import_id: str, stale_before: dt.datetime, now: dt.datetime) -> bool:
         """Take over an import whose worker stopped beating (crashed): True if this caller now owns it."""
         with self.engine.begin() as connection:
-            done = connection.execute(update(imports).where(
-                imports.c.id == import_id, imports.c.status == "running",
-                imports.c.heartbeat_at < stale_before).values(heartbeat_at=now))
+            done = connection.execute(
+                update(imports)
+                .where(imports.c.id == import_id, imports.c.status == "running", imports.c.heartbeat_at < stale_before)
+                .values(heartbeat_at=now)
+            )
             return done.rowcount == 1
 
     def done_lines(self, import_id: str) -> set[int]:
@@ -229,8 +303,11 @@ class ApiSqlMixin:
             return {row[0] for row in connection.execute(query)}
 
     def record_import_batch(
-        self, import_id: str, appends: Sequence[tuple[PassportRecord, VersionRecord, int | None]],
-        results: Sequence[ImportResult], now: dt.datetime,
+        self,
+        import_id: str,
+        appends: Sequence[tuple[PassportRecord, VersionRecord, int | None]],
+        results: Sequence[ImportResult],
+        now: dt.datetime,
     ) -> None:
         """Append the batch's versions and record the lines' results in ONE transaction: a crash leaves both or
         neither, so a resumed import neither loses nor duplicates a line."""
@@ -240,38 +317,68 @@ class ApiSqlMixin:
             raise Conflict("a line of the batch conflicts with a stored passport") from None
 
     def _record_batch(
-        self, import_id: str, appends: Sequence[tuple[PassportRecord, VersionRecord, int | None]],
-        results: Sequence[ImportResult], now: dt.datetime,
+        self,
+        import_id: str,
+        appends: Sequence[tuple[PassportRecord, VersionRecord, int | None]],
+        results: Sequence[ImportResult],
+        now: dt.datetime,
     ) -> None:
         with self.engine.begin() as connection:
             self._append_many(connection, appends)
             if results:
-                connection.execute(insert(import_results), [
-                    {"import_id": import_id, "line": r.line, "passport_id": r.passport_id, "version": r.version,
-                     "problem": json.dumps(dict(r.problem)) if r.problem is not None else None} for r in results])
+                connection.execute(
+                    insert(import_results),
+                    [
+                        {
+                            "import_id": import_id,
+                            "line": r.line,
+                            "passport_id": r.passport_id,
+                            "version": r.version,
+                            "problem": json.dumps(dict(r.problem)) if r.problem is not None else None,
+                        }
+                        for r in results
+                    ],
+                )
             ok = sum(1 for r in results if r.problem is None)
-            connection.execute(update(imports).where(imports.c.id == import_id).values(
-                lines=imports.c.lines + len(results), succeeded=imports.c.succeeded + ok,
-                failed=imports.c.failed + len(results) - ok, heartbeat_at=now))
+            connection.execute(
+                update(imports)
+                .where(imports.c.id == import_id)
+                .values(
+                    lines=imports.c.lines + len(results),
+                    succeeded=imports.c.succeeded + ok,
+                    failed=imports.c.failed + len(results) - ok,
+                    heartbeat_at=now,
+                )
+            )
 
     def finish_import(self, import_id: str, now: dt.datetime, request_hash: str) -> None:
         with self.engine.begin() as connection:
-            connection.execute(update(imports).where(imports.c.id == import_id).values(
-                status="done", heartbeat_at=now, request_hash=request_hash))
+            connection.execute(
+                update(imports)
+                .where(imports.c.id == import_id)
+                .values(status="done", heartbeat_at=now, request_hash=request_hash)
+            )
 
     def import_results(self, import_id: str) -> Iterator[ImportResult]:
         query = select(import_results).where(import_results.c.import_id == import_id).order_by(import_results.c.line)
         with self.engine.connect() as connection:
             for row in connection.execution_options(yield_per=1000).execute(query).mappings():
-                yield ImportResult(row["line"], row["passport_id"], row["version"],
-                                   json.loads(row["problem"]) if row["problem"] else None)
+                yield ImportResult(
+                    row["line"],
+                    row["passport_id"],
+                    row["version"],
+                    json.loads(row["problem"]) if row["problem"] else None,
+                )
 
     # --- public reads -------------------------------------------------------------------------------------------
 
     def version_dates(self, passport_id: str) -> list[tuple[int, dt.datetime]]:
         """(version, time) of every version, without the credentials: the history of a public page."""
-        query = (select(passport_versions.c.version, passport_versions.c.created_at)
-                 .where(passport_versions.c.passport_id == passport_id).order_by(passport_versions.c.version))
+        query = (
+            select(passport_versions.c.version, passport_versions.c.created_at)
+            .where(passport_versions.c.passport_id == passport_id)
+            .order_by(passport_versions.c.version)
+        )
         with self.engine.connect() as connection:
             return [(row[0], row[1]) for row in connection.execute(query)]
 
@@ -280,21 +387,26 @@ class ApiSqlMixin:
     def search(self, query: SearchQuery, views: Sequence[str]) -> list[tuple[PassportRecord, dict[str, bytes]]]:
         """One page of passports matching ``query``, ordered by id (UUID v7: issue time), each with the current
         version's credentials of ``views``."""
-        from passport.storage.sql import holder_slug  # noqa: PLC0415  (sql imports this module)
+        from passport.storage.sql import holder_slug
 
         columns = [passport_versions.c[f"credential_{view}"].label(f"credential_{view}") for view in views]
         statement = (
             select(passports, organisations.c.slug, holder_slug(), *columns)
             .join(organisations, organisations.c.id == passports.c.organisation_id)
-            .join(passport_versions, and_(passport_versions.c.passport_id == passports.c.id,
-                                          passport_versions.c.version == passports.c.current_version))
+            .join(
+                passport_versions,
+                and_(
+                    passport_versions.c.passport_id == passports.c.id,
+                    passport_versions.c.version == passports.c.current_version,
+                ),
+            )
             .where(*_conditions(query))
             .order_by(passports.c.id)
             .limit(query.limit)
         )
         with self.engine.connect() as connection:
             rows = connection.execute(statement).mappings().all()
-        from passport.storage.sql import _passport  # noqa: PLC0415  (sql imports this module)
+        from passport.storage.sql import _passport
 
         return [(_passport(row), {view: bytes(row[f"credential_{view}"]) for view in views}) for row in rows]
 
@@ -302,8 +414,14 @@ class ApiSqlMixin:
 def _conditions(query: SearchQuery) -> list[Any]:
     c = passports.c
     conditions: list[Any] = []
-    equal = {"gtin": query.gtin, "serial": query.serial, "model_id": query.model_id, "category": query.category,
-             "chemistry": query.chemistry, "status": query.status}
+    equal = {
+        "gtin": query.gtin,
+        "serial": query.serial,
+        "model_id": query.model_id,
+        "category": query.category,
+        "chemistry": query.chemistry,
+        "status": query.status,
+    }
     conditions += [c[name] == value for name, value in equal.items() if value is not None]
     if query.organisation is not None:
         conditions.append(organisations.c.slug == query.organisation)
@@ -324,19 +442,46 @@ def _conditions(query: SearchQuery) -> list[Any]:
 
 
 def _api_key(row: RowMapping) -> ApiKeyRecord:
-    return ApiKeyRecord(row["id"], row["slug"], row["role"], row["label"], row["key_hash"], row["prefix"],
-                        row["created_at"], row["revoked_at"], row["last_used_at"], row["expires_at"],
-                        tuple(json.loads(row["scopes"] or "[]")))
+    return ApiKeyRecord(
+        row["id"],
+        row["slug"],
+        row["role"],
+        row["label"],
+        row["key_hash"],
+        row["prefix"],
+        row["created_at"],
+        row["revoked_at"],
+        row["last_used_at"],
+        row["expires_at"],
+        tuple(json.loads(row["scopes"] or "[]")),
+    )
 
 
 def _model(row: RowMapping) -> ModelRecord:
-    return ModelRecord(row["id"], row["slug"], row["gtin"], row["model_identifier"], row["current_version"],
-                       row["created_at"], row["updated_at"])
+    return ModelRecord(
+        row["id"],
+        row["slug"],
+        row["gtin"],
+        row["model_identifier"],
+        row["current_version"],
+        row["created_at"],
+        row["updated_at"],
+    )
 
 
 def _import(row: RowMapping) -> ImportRecord:
-    return ImportRecord(row["id"], row["slug"], row["idempotency_key"], row["request_hash"], row["status"],
-                        row["created_at"], row["heartbeat_at"], row["lines"], row["succeeded"], row["failed"])
+    return ImportRecord(
+        row["id"],
+        row["slug"],
+        row["idempotency_key"],
+        row["request_hash"],
+        row["status"],
+        row["created_at"],
+        row["heartbeat_at"],
+        row["lines"],
+        row["succeeded"],
+        row["failed"],
+    )
 
 
 __all__ = ["ApiSqlMixin"]
