@@ -75,6 +75,11 @@ class SqlStore(ApiSqlMixin, CircularitySqlMixin, AccessSqlMixin):
     def close(self) -> None:
         self.engine.dispose()
 
+    def ping(self) -> None:
+        """Raise if the database does not answer."""
+        with self.engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+
     # --- organisations and keys ---------------------------------------------------------------------------
 
     def create_organisation(self, organisation: Organisation) -> Organisation:

@@ -23,6 +23,7 @@ from passport.web import (
 )
 from passport.web.pages import STATIC, LruCache, PageRenderer
 from passport.web.problems import add_problem_handlers
+from passport.web.metrics import Metrics, MetricsMiddleware
 from passport.web.security import SecurityHeaders
 
 
@@ -47,6 +48,8 @@ def create_app(settings: Settings, context: ServiceContext | None = None) -> Fas
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(SecurityHeaders, hsts=settings.public_base_url.startswith("https://"))
+    app.state.metrics = Metrics()
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     openapi.install(app)
     return app
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from fastapi.responses import Response
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
 
 from passport import __version__
 from passport.errors import NotFound
@@ -17,6 +17,26 @@ SCHEMA_JSON = "application/schema+json"
 async def healthz() -> dict[str, str]:
     """The process is up and answering."""
     return {"status": "ok", "version": __version__}
+
+
+@router.get("/readyz", summary="Readiness: the database answers", responses={503: {"description": "Not ready"}})
+def readyz(request: Request) -> JSONResponse:
+    """200 when the database answers a query, else 503 with ``Retry-After`` (load balancers take the worker out)."""
+    context = request.app.state.context
+    try:
+        context.store.ping()
+    except Exception:  # noqa: BLE001 - any database failure means "not ready"; its text may hold the URL
+        return JSONResponse({"type": "/problems/service-unavailable", "title": "Not ready", "status": 503,
+                             "detail": "the database does not answer", "instance": "/readyz"}, status_code=503,
+                            media_type="application/problem+json", headers={"Retry-After": "5"})
+    return JSONResponse({"status": "ready"})
+
+
+@router.get("/metrics", summary="Prometheus metrics", response_class=Response,
+            responses={200: {"content": {"text/plain": {}}}})
+def metrics(request: Request) -> Response:
+    body, media = request.app.state.metrics.render()
+    return Response(body, media_type=media)
 
 
 @router.get(
