@@ -11,13 +11,17 @@ import io
 import json
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import httpx
 import pytest
 import zxingcpp
-from fastapi.testclient import TestClient
+from anyio.from_thread import BlockingPortal, start_blocking_portal
+from fastapi import FastAPI
 from PIL import Image
 from typer.testing import CliRunner
 
@@ -41,8 +45,30 @@ SHEET = 24
 
 
 @dataclass(frozen=True)
+class Client:
+    """A synchronous client of the app in-process: the app runs on an event loop in another thread, so these tests
+    can drive Playwright's synchronous API on this one."""
+
+    portal: BlockingPortal
+    client: httpx.AsyncClient
+
+    def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.portal.call(partial(self.client.get, url, **kwargs))
+
+
+@contextmanager
+def sync_client(app: FastAPI, base_url: str) -> Iterator[Client]:
+    with start_blocking_portal() as portal:
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url)
+        try:
+            yield Client(portal, client)
+        finally:
+            portal.call(client.aclose)
+
+
+@dataclass(frozen=True)
 class World:
-    client: TestClient
+    client: Client
     settings: Settings
     ids: list[str]  # bare UUIDs; the first SHEET make one full label sheet
     uris: dict[str, str]  # id -> canonical Digital Link URI
@@ -67,7 +93,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         passport_id = passports.issue("acme", document).passport.passport_id
         ids.append(passport_id)
         uris[passport_id] = context.urls.digital_link(GTIN, serial)
-    with TestClient(create_app(settings, context), base_url=BASE) as client:
+    with sync_client(create_app(settings, context), BASE) as client:
         yield World(client, settings, ids, uris)
     context.close()
 
