@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint check-python clean
+.PHONY: run test lint browser-setup check-python clean
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "passport needs Python 3.11 or newer (set PYTHON=...)")'
@@ -37,10 +37,44 @@ lint: $(VENV)/.test-installed
 	$(BIN)/lint-imports
 	$(BIN)/passport schema check --dir schemas
 
+# The browser tests (tests/browser, tests/test_qr.py) need Debian's Chromium, poppler's pdftoppm and axe-core
+# (npm package, into .cache/npm). Installed here when missing and possible (apt-get as root); otherwise those tests
+# skip with a message saying so, and fail under CI=true.
+CHROMIUM ?= /usr/bin/chromium
+AXE      := .cache/npm/node_modules/axe-core/axe.min.js
+
+browser-setup:
+	@if [ ! -x $(CHROMIUM) ] || ! command -v pdftoppm >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "browser-setup: installing chromium and poppler-utils"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils; \
+	  else echo "browser-setup: chromium or pdftoppm missing (install them as root): browser tests will skip"; fi; \
+	fi
+	@if [ ! -f $(AXE) ]; then \
+	  if command -v npm >/dev/null 2>&1; then \
+	    npm install --prefix .cache/npm --no-audit --no-fund --silent axe-core@4; \
+	  else echo "browser-setup: npm missing: the axe-core checks will skip"; fi; \
+	fi
+
 # pytest's exit code 5 (no tests collected) counts as a failure.
-test: lint
+test: lint browser-setup
 	@$(BIN)/python -m pytest --cov=passport --cov-report=term-missing:skip-covered; \
 	rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov
+
+# Benchmarks against the floors (DESIGN §9, docs/performance.md); not part of `make test`. `make bench-data` builds
+# the PostgreSQL data sets of the scale benchmark once (10k, 100k, 1M passports; kept between runs); `make bench`
+# runs every benchmark in full (PostgreSQL at 127.0.0.1:5432, user postgres; BENCH_POSTGRES_ADMIN_URL overrides),
+# `make bench-quick` with small sizes. Both print the table and write bench/results.json.
+.PHONY: bench bench-quick bench-data
+
+bench-data: $(VENV)/.run-installed
+	$(BIN)/python -m bench.dataset
+
+bench: $(VENV)/.run-installed
+	$(BIN)/python -m bench
+
+bench-quick: $(VENV)/.run-installed
+	$(BIN)/python -m bench --quick

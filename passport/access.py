@@ -89,16 +89,22 @@ def prune(value: Any, tree: KeepTree) -> Any:
     """Keep only what ``tree`` names; objects and list items left empty disappear."""
     if isinstance(value, list):
         items = [prune(item, tree) for item in value]
-        return [item for item in items if item not in ({}, None)]
+        # prune gives dicts, lists or None: "not in ({}, None)" without the generic comparisons
+        return [item for item in items if item is not None and item != {}]
     if not isinstance(value, Mapping):
         return None
     out: dict[str, Any] = {}
     for key, sub in tree.items():
         if key not in value:
             continue
-        kept = value[key] if sub is True else prune(value[key], sub)  # type: ignore[arg-type]
-        if kept not in ({}, None) or (sub is True and kept is not None):
-            out[key] = kept
+        item = value[key]
+        if sub is True:
+            if item is not None:
+                out[key] = item
+        else:
+            kept = prune(item, sub)  # type: ignore[arg-type]
+            if kept is not None and kept != {}:
+                out[key] = kept
     return out
 
 

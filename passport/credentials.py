@@ -7,6 +7,7 @@ Chain verification raises :class:`~passport.errors.VerificationError` with one o
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 from collections.abc import Mapping, Sequence
@@ -14,9 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from passport.access import VIEW_ORDER, View, project
-from passport.canonical import canonicalize, digest
+from passport.canonical import digest
 from passport.errors import VerificationError
-from passport.signing import KeyResolver, PublicKeyInfo, Signer, add_proof, verify_proof
+from passport.signing import KeyResolver, PublicKeyInfo, Signer, sign_canonical, verify_proof
 from passport.urls import Urls
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
@@ -90,9 +91,11 @@ def sign_version(
     for view in VIEW_ORDER:
         previous_hash = credential_hash(_load(previous[view.value])) if previous else None
         credential = build_credential(urls, subject, view, project(document, view), previous_hash)
+        # each view canonicalised once: its hash (signed, and the full view's the version hash) and its stored bytes
+        unsigned_bytes, signed_bytes = sign_canonical(credential, signer, subject.valid_from)
         if view is View.FULL:
-            full_hash = digest(credential)
-        credentials[view.value] = canonicalize(add_proof(credential, signer, subject.valid_from))
+            full_hash = "sha256:" + hashlib.sha256(unsigned_bytes).hexdigest()  # = digest(credential)
+        credentials[view.value] = signed_bytes
     return SignedVersion(credentials, full_hash)
 
 

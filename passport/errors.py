@@ -4,6 +4,7 @@ the tree once to RFC 9457 problem+json and the CLI to one clear line and a non-z
     PassportError (500, internal-error)
     ├── InvalidInput (400, invalid-input)
     │   ├── DocumentInvalid (422, document-invalid)        carries the list of problems
+    │   ├── IdempotencyKeyReused (422, idempotency-key-reused)
     │   ├── UnsupportedMediaType (415, unsupported-media-type)
     │   └── PayloadTooLarge (413, payload-too-large)
     ├── Unauthorized (401, unauthorized)
@@ -82,6 +83,12 @@ class DocumentInvalid(InvalidInput):
 
     def extensions(self) -> dict[str, Any]:
         return {"problems": [p.as_dict() for p in self.problems]}
+
+
+class IdempotencyKeyReused(InvalidInput):
+    status = 422
+    slug = "idempotency-key-reused"
+    title = "The Idempotency-Key was used for another request"
 
 
 class UnsupportedMediaType(InvalidInput):
@@ -185,6 +192,7 @@ __all__ = [
     "DocumentInvalid",
     "Forbidden",
     "Gone",
+    "IdempotencyKeyReused",
     "InvalidInput",
     "NotFound",
     "PassportError",

@@ -38,23 +38,42 @@ def _bounded_int(text: str) -> int | float:
     if abs(value) <= MAX_SAFE_INTEGER:
         return value
     as_double = float(value)
-    if abs(as_double) < 1e21 and int(as_double) == value:
+    if abs(as_double) < 1e21 and _jcs_integer_text(as_double) == text:
         return as_double
     raise InvalidInput(f"integer {text[:30]} is larger than 2^53 - 1 and cannot be carried exactly")
 
 
+def _jcs_integer_text(number: float) -> str:
+    """How RFC 8785 (ECMAScript) writes a double from 2^53 to 1e21: its shortest digits, then zeros."""
+    mantissa, _, exponent = repr(abs(number)).partition("e")
+    sign = "-" if number < 0 else ""
+    if not exponent:
+        return sign + mantissa.removesuffix(".0")
+    digits = mantissa.replace(".", "")
+    return sign + digits + "0" * (int(exponent) + 1 - len(digits))
+
+
 def _depth(value: Any, limit: int = MAX_DEPTH) -> int:
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    deepest = 0
-    while stack:
-        item, depth = stack.pop()
-        deepest = max(deepest, depth)
-        if deepest > limit:
-            return deepest
-        if isinstance(item, dict):
-            stack.extend((v, depth + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item)
+    """The nesting depth of a parsed value (a scalar is 1, ``{"a": 1}`` is 2), counted up to ``limit + 1``: only
+    containers are walked (the scalars of a container add one level, whatever they are)."""
+    if type(value) is dict:
+        children: Any = value.values()
+    elif type(value) is list:
+        children = value
+    else:
+        return 1
+    deepest = 1
+    for child in children:
+        if deepest == 1:
+            deepest = 2  # a container with at least one member is at least two deep
+        if type(child) is dict or type(child) is list:
+            if limit <= 1:
+                return limit + 1  # this child's own members are deeper than the limit (or it is empty: 2 + 0)
+            below = 1 + _depth(child, limit - 1)
+            if below > deepest:
+                deepest = below
+                if deepest > limit:
+                    return deepest
     return deepest
 
 

@@ -20,7 +20,7 @@ QUIET_ZONE = 4
 ERROR_CORRECTION = "M"
 
 
-def _code(data: str) -> qrcode.QRCode:  # type: ignore[type-arg]
+def _code(data: str) -> qrcode.QRCode:
     code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=QUIET_ZONE, box_size=10)
     code.add_data(data)
     code.make(fit=True)

@@ -17,7 +17,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from passport.canonical import canonicalize, sha256
+from passport.canonical import canonical_object, canonicalize, sha256
 from passport.errors import InvalidInput, VerificationError
 from passport.models.base import parse_datetime
 from passport.multikey import multibase_decode, multibase_encode, public_key_from_multikey, public_multikey
@@ -98,6 +98,20 @@ def add_proof(document: Mapping[str, Any], signer: Signer, created: str) -> dict
     config = proof_config(document, signer.verification_method, created)
     signature = signer.sign(_hash_data(document, config))
     return {**document, "proof": {**config, "proofValue": multibase_encode(signature)}}
+
+
+def sign_canonical(document: Mapping[str, Any], signer: Signer, created: str) -> tuple[bytes, bytes]:
+    """The canonical bytes of ``document`` without and with the proof :func:`add_proof` gives it: the same bytes
+    as ``canonicalize(document)`` and ``canonicalize(add_proof(document, signer, created))``, with the document
+    canonicalised once (the signed bytes are the unsigned members plus the proof member, in JCS order)."""
+    if "proof" in document:
+        raise InvalidInput("the document already carries a proof")
+    members = {key: canonicalize(value) for key, value in document.items()}
+    unsigned = canonical_object(members)
+    config = proof_config(document, signer.verification_method, created)
+    signature = signer.sign(sha256(canonicalize(config)) + sha256(unsigned))
+    members["proof"] = canonicalize({**config, "proofValue": multibase_encode(signature)})
+    return unsigned, canonical_object(members)
 
 
 def _proof_of(secured: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -203,5 +217,6 @@ __all__ = [
     "did_key_resolver",
     "proof_config",
     "raw_public_key",
+    "sign_canonical",
     "verify_proof",
 ]

@@ -135,7 +135,7 @@ def every_field_document(ev: Mapping[str, Any]) -> dict[str, Any]:
     """The EV example with every optional field filled; every non-public value is a distinctive sentinel (the
     ``zq`` prefix, odd numbers with four decimals, timestamps of no other field) so that finding its text in a
     response proves a leak. ``passportId``, ``predecessorPassports`` and ``successorPassports`` are left to the
-    service (issue and repurpose set them)."""
+    service (issue and repurpose set them), ``custody`` to custody events (:data:`TRANSFER`, :data:`RECYCLED`)."""
     doc = copy.deepcopy(dict(ev))
     doc.pop("passportId", None)
     general = doc["general"]
@@ -209,13 +209,22 @@ def every_field_document(ev: Mapping[str, Any]) -> dict[str, Any]:
             "timeExtremeLowTempCharging": 8.3319, "lastUpdate": _stamp(1, 29)},
         "negativeEvents": [{"negativeEvent": "zq-liveonly-negative-event-crash", "lastUpdate": _stamp(1, 30)}],
     }
-    doc["custody"] = {
-        "holder": "did:web:zq-liveonly-holder.example", "responsibleOperator": "did:web:zq-liveonly-operator.example",
-        "events": [{"type": "transfer", "at": _stamp(2, 31), "by": "did:web:zq-liveonly-by.example",
-                    "to": "did:web:zq-liveonly-to.example", "note": "zq-liveonly-custody-note",
-                    "recoveredMaterials": [{"material": "zq-liveonly-recovered", "mass": 3.7713}]}],
-    }
     return doc
+
+
+# Custody is recorded by custody events (the service fills holder, responsible operator, who and when): a transfer
+# on the way, and the recycling with the recovered masses, which ceases the passport.
+TRANSFER = {"type": "transfer", "to": "recycler", "note": "zq-liveonly-custody-note-transfer"}
+RECYCLED = {"type": "recycled", "note": "zq-liveonly-custody-note-recycled",
+            "recoveredMaterials": [{"material": "zq-liveonly-recovered-nickel", "mass": 3.7713}]}
+
+
+def record_custody(context: ServiceContext, passport_id: str, organisation: str, event: Mapping[str, Any]) -> None:
+    """A custody event, through the service (the HTTP route is another issue's)."""
+    from passport.service.custody import Custody, parse_custody_event
+    from passport.service.passports import Passports
+
+    Custody(Passports(context)).apply(passport_id, organisation, parse_custody_event(json.dumps(event).encode()))
 
 
 LINK_FIELDS = ("/general/predecessorPassports/-", "/general/successorPassports/-")
@@ -251,9 +260,9 @@ def audience(pointer: str) -> Audience:
     return node.audience
 
 
-def assert_complete(document: Mapping[str, Any], *, except_pointers: tuple[str, ...] = ()) -> None:
-    """Every leaf of the passport model has a value in ``document``."""
-    filled = {pointer for pointer, _ in leaf_values(document)}
+def assert_complete(*documents: Mapping[str, Any], except_pointers: tuple[str, ...] = ()) -> None:
+    """Every leaf of the passport model has a value in one of ``documents``."""
+    filled = {pointer for document in documents for pointer, _ in leaf_values(document)}
     missing = sorted(set(LEAVES) - filled - set(except_pointers))
     assert not missing, f"fields without a value: {missing}"
 
@@ -274,15 +283,16 @@ class Secrets:
     by_view: Mapping[View, tuple[tuple[str, str], ...]]  # view -> (pointer, text) hidden from it
 
     @classmethod
-    def of(cls, full: Mapping[str, Any], *, links: bool = True) -> Secrets:
+    def of(cls, *documents: Mapping[str, Any], links: bool = True) -> Secrets:
+        """The secrets of one or more full documents."""
         by_view: dict[View, tuple[tuple[str, str], ...]] = {}
         for view in View:
-            visible = json.dumps(project(full, view), ensure_ascii=False)
+            visible = json.dumps([project(full, view) for full in documents], ensure_ascii=False)
             hidden = []
-            for pointer, value in leaf_values(full):
+            for pointer, value in (item for full in documents for item in leaf_values(full)):
                 if audience(pointer) in VIEW_AUDIENCES[view] or (pointer in LINK_FIELDS and not links):
                     continue
-                if _enumerated(pointer):  # "pack", "original": other passports' values too
+                if indistinct(pointer):  # "pack", "original", DIDs: other passports' values, public metadata
                     continue
                 for text in text_forms(value):
                     if len(text) >= 5 and text not in visible:
@@ -299,11 +309,19 @@ def _enumerated(pointer: str) -> bool:
     return isinstance(element, type) and issubclass(element, Enum)
 
 
+# Custody values the service writes that are also public metadata of every version: the DIDs of organisations (the
+# issuer of a credential, the signer in the version list) and the times (``validFrom``, ``createdAt``).
+SERVICE_METADATA = frozenset({"/custody/holder", "/custody/responsibleOperator", "/custody/events/-/by",
+                              "/custody/events/-/to", "/custody/events/-/at"})
+
+
 def indistinct(pointer: str) -> bool:
-    """Fields whose values cannot be told apart by their text (enumerations, booleans, country codes): no value
-    of theirs is a meaningful sentinel; the structural checks (no such field in a response) cover them."""
+    """Fields whose values cannot be told apart by their text (enumerations, booleans, country codes, service
+    metadata): no value of theirs is a meaningful sentinel; the structural checks (no such field in a response)
+    cover them."""
     element, _ = unwrap(LEAVES[pointer].annotation)
-    return _enumerated(pointer) or element is bool or pointer.endswith("/addressCountry")
+    return (_enumerated(pointer) or element is bool or pointer.endswith("/addressCountry")
+            or pointer in SERVICE_METADATA)
 
 
 def jws_payload(compact: str) -> str:
@@ -344,8 +362,11 @@ __all__ = [
     "OWNER",
     "OWNER_ORG",
     "PROBLEM_JSON",
+    "RECYCLED",
     "ROLES",
     "ROLE_VIEW",
+    "SERVICE_METADATA",
+    "TRANSFER",
     "Api",
     "ApiFactory",
     "Secrets",
@@ -359,5 +380,6 @@ __all__ = [
     "jws_payload",
     "leaf_values",
     "passports_in",
+    "record_custody",
     "seed_roles",
 ]

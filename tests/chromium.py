@@ -54,7 +54,8 @@ def require_tool(name: str, package: str) -> str:
 
 def axe_script() -> str:
     if not AXE.is_file():
-        unavailable(f"axe-core not found at {AXE}: `make test` installs it (npm install --prefix .cache/npm axe-core@4)")
+        unavailable(f"axe-core not found at {AXE}: `make test` installs it "
+                    "(npm install --prefix .cache/npm axe-core@4)")
     return AXE.read_text(encoding="utf-8")
 
 

@@ -32,8 +32,10 @@ from tests.api_fixtures import (
     OTHER_ORG,
     OWNER,
     OWNER_ORG,
+    RECYCLED,
     ROLE_VIEW,
     ROLES,
+    TRANSFER,
     Api,
     Secrets,
     assert_complete,
@@ -43,6 +45,7 @@ from tests.api_fixtures import (
     indistinct,
     jws_payload,
     leaf_values,
+    record_custody,
 )
 from tests.conftest import FakeClock
 
@@ -54,8 +57,9 @@ API = "/api/v1"
 class World:
     api: Api
     first: str  # A: original, repurposed into B
-    every: str  # B: every field filled (a predecessor and a successor), frozen
+    every: str  # B: every field filled (a predecessor, a successor, a custody transfer), frozen
     active: str  # C: B's successor, writable
+    recycled: str  # R: every field as well, recycled with recovered masses (ceased)
     model_id: str
     model_passport: str
     rival_passport: str
@@ -63,6 +67,7 @@ class World:
     job_id: str
     spare_key_id: str
     full: dict[str, Any]
+    recycled_full: dict[str, Any]
     secrets: Secrets
     public_credential: bytes
     every_version: int
@@ -89,14 +94,27 @@ async def world(api: Api, example: Any) -> World:
     document = every_field_document(example("passport-ev"))
     first = await api.issue(document)
     every = await _repurpose(api, first, "repurposed", _second_life(document, "ZQ-EVERY-0002"))
+    record_custody(api.context, every, OWNER_ORG, TRANSFER)
     active = await _repurpose(api, every, "remanufactured", _second_life(document, "ZQ-EVERY-0003"))
+    original = await api.issue(_second_life(document, "ZQ-EVERY-0006"))
+    recycled = await _repurpose(api, original, "re-used", _second_life(document, "ZQ-EVERY-0005"))
+    record_custody(api.context, recycled, OWNER_ORG, TRANSFER)
+    waste = await api.request(OWNER, "POST", f"{API}/passports/{recycled}/events",
+                              json={"type": "status-change", "status": "waste"})
+    assert waste.status_code == 201, waste.text
+    record_custody(api.context, recycled, OWNER_ORG, RECYCLED)
 
     current = (await api.current(every)).json()
     full = current["passport"]
-    assert_complete(full)  # every leaf of the model, the second-life links included
-    secrets = Secrets.of(full)
-    for view in View:  # every non-public value is findable by its text, except the listed enumerations
-        hidden = {p for p, _ in leaf_values(full) if audience(p) not in VIEW_AUDIENCES[view]}
+    recycled_full = (await api.current(recycled)).json()["passport"]
+    # Every leaf of the model has a value: B holds all but the recovered masses, which only a recycled (ceased)
+    # passport has, and a ceased passport is never succeeded.
+    assert_complete(full, except_pointers=RECOVERY)
+    assert_complete(recycled_full, except_pointers=LINKS)
+    secrets = Secrets.of(full, recycled_full)
+    for view in View:  # every non-public value is findable by its text, except enumerations and the like
+        hidden = {p for doc in (full, recycled_full) for p, _ in leaf_values(doc)
+                  if audience(p) not in VIEW_AUDIENCES[view]}
         assert not {p for p in hidden - {p for p, _ in secrets.by_view[view]} if not indistinct(p)}
 
     response = await api.request(OWNER, "POST", f"{API}/models", json=model_part(document))
@@ -122,14 +140,17 @@ async def world(api: Api, example: Any) -> World:
     rival_passport = await api.issue(example("passport-lmt"), role=OTHER)
     spare, _ = create_api_key(api.context, OWNER_ORG, "legitimate_interest", label="spare")
     credential = await api.request(ANONYMOUS, "GET", f"{API}/passports/{every}/credential")
-    return World(api, first, every, active, model_id, model_passport, rival_passport, import_id, job_id,
-                 spare.key_id, full, secrets, credential.content, current["version"],
-                 {first, every, active, model_passport})
+    return World(api, first, every, active, recycled, model_id, model_passport, rival_passport, import_id, job_id,
+                 spare.key_id, full, recycled_full, secrets, credential.content, current["version"],
+                 {first, every, active, recycled, original, model_passport})
 
 
 # --- the routes, with the status each role gets ------------------------------------------------------------------
 
 ALL = dict.fromkeys(ROLES, 200)
+GONE_TO_THE_PUBLIC = {role: 410 if ROLE_VIEW[role] is View.PUBLIC else 200 for role in ROLES}
+RECOVERY = ("/custody/events/-/recoveredMaterials/-/material", "/custody/events/-/recoveredMaterials/-/mass")
+LINKS = ("/general/successorPassports/-",)
 ROLE_ORG = {OWNER: OWNER_ORG, OTHER: OTHER_ORG}
 SHOWN_ID = re.compile(r'"passportId": ?"(urn:uuid:[0-9a-f-]{36})"')
 CSV_ID = re.compile(r"^(urn:uuid:[0-9a-f-]{36}),", re.MULTILINE)
@@ -151,13 +172,19 @@ class Call:
 
 def read_calls(w: World) -> list[Call]:
     p = f"{API}/passports/{w.every}"
-    versions = w.every_version  # B: 1 issued by the first repurpose, 2 frozen by the second
+    versions = w.every_version  # B: 1 issued by the first repurpose, 2 the transfer, 3 frozen by the second
     calls = [
         Call("get", "GET", p, ALL),
         Call("versions", "GET", f"{p}/versions", ALL),
         Call("credential jwt", "GET", f"{p}/credential?format=jwt", ALL),
         Call("get first", "GET", f"{API}/passports/{w.first}", ALL),
         Call("get model passport", "GET", f"{API}/passports/{w.model_passport}", ALL),
+        Call("get recycled", "GET", f"{API}/passports/{w.recycled}", GONE_TO_THE_PUBLIC),
+        Call("versions recycled", "GET", f"{API}/passports/{w.recycled}/versions", GONE_TO_THE_PUBLIC),
+        Call("credential recycled", "GET", f"{API}/passports/{w.recycled}/credential", GONE_TO_THE_PUBLIC),
+        Call("credential recycled jwt", "GET", f"{API}/passports/{w.recycled}/credential?format=jwt",
+             GONE_TO_THE_PUBLIC),
+        Call("get recycled v1", "GET", f"{API}/passports/{w.recycled}?version=1", GONE_TO_THE_PUBLIC),
     ]
     for number in range(1, versions + 1):
         calls.append(Call(f"get v{number}", "GET", f"{p}?version={number}", ALL))
@@ -202,7 +229,8 @@ def write_calls(w: World, example_lmt: Mapping[str, Any], example_industrial: Ma
         {"gtin": w.full["general"]["gtin"], "serialNumber": "ZQ-EVERY-0003", "event": soh})) + "\n"
     return [
         Call("issue", "POST", f"{API}/passports", only(makers), {"json": example_industrial}),
-        Call("events on frozen", "POST", f"{p}/events", only({OWNER: 409}), {"json": soh}),
+        # the legitimate-interest organisation holds this battery: holders may record events, but it is frozen
+        Call("events on frozen", "POST", f"{p}/events", only({OWNER: 409, LEGITIMATE: 409}), {"json": soh}),
         Call("events", "POST", f"{c}/events", only({OWNER: 201}), {"json": soh}),
         Call("patch frozen", "PATCH", p, only({OWNER: 409}),
              {"json": {"general": {"modelName": "x"}}, "headers": {"If-Match": "*"}}),
@@ -333,16 +361,18 @@ async def test_reads_show_exactly_the_role_view(world: World, role: str) -> None
     envelope = responses["get"].json()
     assert envelope["view"] == view.value
     assert envelope["passport"] == project(world.full, view)  # every field of the view, and nothing else
-    assert responses["get"].headers["etag"] == f'"v2-{view.value}"'
+    assert responses["get"].headers["etag"] == f'"v3-{view.value}"'  # repurposed, transferred, frozen
     listed = responses["versions"].json()["versions"]
-    assert [v["version"] for v in listed] == [1, 2]
+    assert [v["version"] for v in listed] == [1, 2, 3]
     assert all((v["fullViewHash"] is not None) == (view is View.FULL) for v in listed)
     subject = json.loads(jws_payload(responses["credential jwt"].text))["credentialSubject"]
     assert subject["view"] == view.value
     assert subject["passport"] == project(world.full, view)
-    for number in (1, 2):
+    for number in (1, 2, 3):
         credential = responses[f"credential v{number} {View.PUBLIC}"].json()
         assert credential["credentialSubject"]["version"] == number
+    if view is not View.PUBLIC:
+        assert responses["get recycled"].json()["passport"] == project(world.recycled_full, view)
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -354,7 +384,7 @@ async def test_search_rows_and_csv_are_in_the_role_view(world: World, role: str)
     assert rows[0]["view"] == view.value
     assert rows[0]["passport"] == project(world.full, view)
     everything = responses["search all"].json()["items"]
-    assert {row["passportId"].removeprefix("urn:uuid:") for row in everything} >= world.acme
+    assert {row["passportId"].removeprefix("urn:uuid:") for row in everything} >= world.acme - {world.recycled}
     if role == LEGITIMATE:
         found = {row["passportId"].removeprefix("urn:uuid:") for row in responses["search by status"].json()["items"]}
         assert found == {world.every, world.active}

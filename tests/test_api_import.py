@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -131,7 +131,7 @@ def flatten(document: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
     return cells
 
 
-def csv_text(rows: list[Mapping[str, str]]) -> str:
+def csv_text(rows: Sequence[Mapping[str, str]]) -> str:
     buffer = io.StringIO()
     columns = list(rows[0])
     writer = csv.DictWriter(buffer, columns, lineterminator="\r\n")
@@ -206,7 +206,7 @@ class Server:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        self.process = subprocess.Popen(  # noqa: S603  (our own interpreter and package)
+        self.process = subprocess.Popen(  # our own interpreter and package
             [sys.executable, "-m", "passport", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
             env=dict(self.env), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + 20

@@ -275,7 +275,7 @@ async def test_revoked_keys_are_401(issued: tuple[Api, str]) -> None:
 
 
 async def test_roles_without_the_right_are_403(issued: tuple[Api, str], example: Any) -> None:
-    api, pid = issued
+    api, _ = issued
     for role in (LEGITIMATE, AUTHORITY, ADMIN):
         response = await api.request(role, "POST", f"{API}/passports", json=example("passport-lmt"))
         assert_problem(response, 403, "forbidden")
@@ -283,7 +283,7 @@ async def test_roles_without_the_right_are_403(issued: tuple[Api, str], example:
         assert_problem(await api.request(role, "GET", f"{API}/orgs"), 403, "forbidden")
 
 
-# --- If-Match and transitions ------------------------------------------------------------------------------------------
+# --- If-Match and transitions -----------------------------------------------------------------------------------
 
 async def test_if_match(issued: tuple[Api, str]) -> None:
     api, pid = issued

@@ -158,14 +158,17 @@ def test_the_strict_reader_reads_canonical_bytes_back(value: Any) -> None:
     assert canonicalize(jsonio.loads(once)) == once
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug (passport/jsonio.py, not owned here): jsonio.loads refuses integer literals beyond 2^53-1, but RFC "
-    "8785 writes every double from 2^53 to 1e21 as one, so a credential holding e.g. 1e17 cannot be read back by "
-    "the dump reader or `passport verify`",
-)
 def test_the_strict_reader_reads_large_doubles_written_by_jcs() -> None:
+    # RFC 8785 writes doubles from 2^53 to 1e21 without a fraction: the reader takes them back as those doubles
     assert jsonio.loads(canonicalize([1e17])) == [1e17]
+    assert jsonio.loads(canonicalize([2.0**60])) == [2.0**60]
+
+
+def test_the_strict_reader_refuses_large_integers_that_are_not_doubles() -> None:
+    with pytest.raises(InvalidInput):
+        jsonio.loads(b"[9007199254740993]")  # 2^53 + 1: no double holds it
+    with pytest.raises(InvalidInput):
+        jsonio.loads(b"[1" + b"0" * 21 + b"]")  # 1e21 and beyond: JCS writes an exponent
 
 
 @PROPERTY

@@ -17,6 +17,7 @@ import pytest
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from starlette.requests import Request
 
 from passport.config import Settings
 from passport.digitallink import (
@@ -31,7 +32,8 @@ from passport.service.context import open_context
 from passport.service.organisations import create_organisation
 from passport.service.passports import Passports
 from passport.web.app import create_app
-from passport.web.negotiation import choose
+from passport.web.negotiation import choose, json_media
+from passport.web.resolver import _raw_path
 from tests.conftest import EXAMPLES
 
 BASE = "http://testserver"
@@ -118,7 +120,8 @@ class Case:
         return "json" if json_like else "html"
 
 
-MEDIA = {"html": "text/html", "json": "application/json", "linkset": "application/linkset+json",
+MEDIA = {"html": "text/html", "json": "application/json", "jsonld": "application/ld+json",
+         "linkset": "application/linkset+json",
          "problem": "application/problem+json"}
 G, S, L = GTIN, SERIAL, LOT
 JSON = "application/json"
@@ -128,7 +131,7 @@ CASES: dict[str, Case] = {
     # valid forms
     "canonical": Case(f"/01/{G}/21/{S}", 200),
     "canonical as JSON": Case(f"/01/{G}/21/{S}", 200, accept=JSON),
-    "canonical as JSON-LD": Case(f"/01/{G}/21/{S}", 200, accept="application/ld+json", kind="json"),
+    "canonical as JSON-LD": Case(f"/01/{G}/21/{S}", 200, accept="application/ld+json", kind="jsonld"),
     "canonical as linkset": Case(f"/01/{G}/21/{S}", 200, "{EV}", accept=LINKSET, kind="linkset"),
     "no Accept header: the page": Case(f"/01/{G}/21/{S}", 200, accept="*/*", kind="html"),
     "one trailing slash": Case(f"/01/{G}/21/{S}/", 200),
@@ -254,7 +257,7 @@ async def test_conformance(world: World, name: str) -> None:
                    for key, targets in context.items() if key != "anchor" for target in targets)
     if media == "problem":
         assert response.json()["status"] == case.status
-    if case.status == 200 and media in ("html", "json") and "/p/" not in case.path:
+    if case.status == 200 and media in ("html", "json", "jsonld") and "/p/" not in case.path:
         assert response.headers["link"].count('rel="canonical"') == 1
 
 
@@ -372,6 +375,17 @@ def test_parse_path_explains_what_is_wrong(path: str, message: str) -> None:
         parse_path(path)
 
 
+@pytest.mark.parametrize(("scope", "expected"), [
+    ({"raw_path": f"/01/{GTIN}/21/A%2FB".encode()}, f"/01/{GTIN}/21/A%2FB"),
+    ({"raw_path": f"/passports/01/{GTIN}/21/A%2FB".encode(), "root_path": "/passports"}, f"/01/{GTIN}/21/A%2FB"),
+    ({}, f"/01/{GTIN}/21/A/B"),  # no raw path from the server: the decoded one, re-encoded (a slash stays one)
+])
+def test_the_resolver_reads_the_path_as_sent(scope: dict[str, object], expected: str) -> None:
+    request = Request({"type": "http", "method": "GET", "path": f"/01/{GTIN}/21/A/B", "query_string": b"",
+                       "headers": [], **scope})
+    assert _raw_path(request, f"{GTIN}/21/A/B") == expected
+
+
 # --- content negotiation ----------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("accept", "link_type", "kind"), [
@@ -403,3 +417,12 @@ def test_negotiation(accept: str | None, link_type: str | None, kind: str) -> No
 @given(accept=st.text(alphabet=string.printable, max_size=60), link_type=st.none() | st.text(max_size=20))
 def test_negotiation_always_answers(accept: str, link_type: str | None) -> None:
     assert choose(accept, link_type) in ("html", "json", "linkset", "redirect")
+    assert json_media(accept) in ("application/json", "application/ld+json", "application/vc")
+
+
+@pytest.mark.parametrize(("accept", "media"), [
+    (None, "application/json"), ("application/ld+json", "application/ld+json"), ("application/vc", "application/vc"),
+    ("application/ld+json;q=0.4, application/json;q=0.6", "application/json"), ("*/*", "application/json"),
+])
+def test_the_json_media_type_follows_the_request(accept: str | None, media: str) -> None:
+    assert json_media(accept) == media

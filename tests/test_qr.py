@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 import pytest
@@ -99,7 +99,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 
 
 def decode(image: Image.Image) -> list[zxingcpp.Barcode]:
-    return list(zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode))
+    found = list(zxingcpp.read_barcodes(image))
+    assert all(b.format == zxingcpp.BarcodeFormat.QRCode for b in found)
+    return found
 
 
 def decode_one(image: Image.Image) -> zxingcpp.Barcode:
@@ -115,8 +117,14 @@ def assert_quiet_zone(image: Image.Image, module: int) -> None:
     border = qr.QUIET_ZONE * module
     for box in ((0, 0, width, border), (0, height - border, width, height), (0, 0, border, height),
                 (width - border, 0, width, height)):
-        assert grey.crop(box).getextrema()[0] > 200, box  # no dark pixel in the quiet zone
-    assert grey.crop((border, border, border + module, border + module)).getextrema()[1] < 60  # finder corner
+        assert _extrema(grey.crop(box))[0] > 200, box  # no dark pixel in the quiet zone
+    inner = (border + 2, border + 2, border + module - 2, border + module - 2)
+    assert _extrema(grey.crop(inner))[1] < 60  # the finder pattern's corner module
+
+
+def _extrema(image: Image.Image) -> tuple[int, int]:
+    low, high = cast(tuple[int, int], image.getextrema())
+    return low, high
 
 
 # --- PNG ------------------------------------------------------------------------------------------------------------
@@ -153,6 +161,24 @@ def test_the_uri_survives_the_round_trip_through_the_resolver(world: World) -> N
         assert response.json()["credentialSubject"]["passportId"] == f"urn:uuid:{passport_id}"
 
 
+def test_the_terminal_rendering_is_the_same_symbol() -> None:
+    """``qr_text`` (what ``passport demo`` prints) draws two modules per character: reading the glyphs back gives
+    the matrix of the PNG and SVG codes."""
+    uri = f"{BASE}/01/{GTIN}/21/VD75-2026-000142"
+    matrix = qr.qr_matrix(uri)
+    glyphs = {"█": (False, False), "▄": (True, False), "▀": (False, True), " ": (True, True)}
+    rows: list[list[bool]] = []
+    for line in qr.qr_text(uri).split("\n"):
+        pairs = [glyphs[c] for c in line]
+        rows += [[top for top, _ in pairs], [bottom for _, bottom in pairs]]
+    assert rows[: len(matrix)] == matrix and not any(any(row) for row in rows[len(matrix):])
+
+
+def test_an_empty_sheet_is_one_blank_page(tmp_path: Path) -> None:
+    pages = render_pages(qr.label_sheet([]), tmp_path)
+    assert len(pages) == 1 and decode(pages[0]) == []
+
+
 # --- SVG, rasterised by Chromium --------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -180,13 +206,13 @@ def test_svg_route_encodes_the_canonical_uri(world: World, browser: Browser) -> 
         response = world.client.get(f"/p/{passport_id}/qr.svg")
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("image/svg+xml")
-        image = rasterise(browser, response.content)  # on a grey page: the quiet zone must be opaque white
+        modules = len(qr.qr_matrix(world.uris[passport_id]))
+        assert f'viewBox="0 0 {modules} {modules}"'.encode() in response.content
+        image = rasterise(browser, response.content, modules * 10)  # on a grey page: the quiet zone must be white
         barcode = decode_one(image)
         assert barcode.text == world.uris[passport_id]
         assert barcode.ec_level == "M"
-        modules = len(qr.qr_matrix(barcode.text))
-        assert f'viewBox="0 0 {modules} {modules}"'.encode() in response.content
-        assert_quiet_zone(image.resize((modules * 10, modules * 10), Image.Resampling.NEAREST), 10)
+        assert_quiet_zone(image, 10)
     image.save(artifact("qr-route-svg.png"))
 
 
@@ -205,7 +231,7 @@ def test_cli_png(world: World, tmp_path: Path) -> None:
     target = tmp_path / "code.png"
     printed = run_cli(world, "qr", f"urn:uuid:{passport_id}", "--out", str(target))
     assert printed.strip() == world.uris[passport_id]
-    barcode = decode_one(Image.open(target))
+    barcode = decode_one(load(target))
     assert barcode.text == world.uris[passport_id] and barcode.ec_level == "M"
     # the same code from any Digital Link of the battery, even a GTIN-13 one
     again = tmp_path / "again.png"
@@ -235,7 +261,14 @@ def render_pages(pdf: bytes, tmp_path: Path) -> list[Image.Image]:
     source = tmp_path / "labels.pdf"
     source.write_bytes(pdf)
     subprocess.run([pdftoppm, "-r", "300", "-png", str(source), str(tmp_path / "page")], check=True)
-    return [Image.open(path) for path in sorted(tmp_path.glob("page-*.png"))]
+    return [load(path) for path in sorted(tmp_path.glob("page-*.png"))]
+
+
+def load(path: Path) -> Image.Image:
+    """An image read whole, its file closed."""
+    with Image.open(path) as image:
+        image.load()
+        return image.copy()
 
 
 def assert_sheet(pages: list[Image.Image], uris: list[str]) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -29,12 +30,16 @@ from passport.service.passports import Passports
 from passport.service.resolvers import store_resolver
 from tests.api_fixtures import (
     OWNER,
+    OWNER_ORG,
+    RECYCLED,
+    TRANSFER,
     Api,
     Secrets,
     assert_complete,
     every_field_document,
     fields_outside,
     leaf_values,
+    record_custody,
 )
 
 pytestmark = pytest.mark.anyio
@@ -123,11 +128,14 @@ async def test_a_browser_gets_the_page(battery: Battery) -> None:
     assert response.headers["content-language"] == "en"
 
 
-@pytest.mark.parametrize("accept", ["application/json", "application/ld+json"])
-async def test_a_machine_gets_the_credential_and_it_verifies(battery: Battery, accept: str) -> None:
+@pytest.mark.parametrize(("accept", "media"), [
+    ("application/json", "application/json"), ("application/ld+json", "application/ld+json"),
+    ("application/vc", "application/vc"), ("application/ld+json;q=0.5, application/json", "application/json"),
+])
+async def test_a_machine_gets_the_credential_and_it_verifies(battery: Battery, accept: str, media: str) -> None:
     response = await _get(battery, accept)
     assert response.status_code == 200
-    assert response.headers["content-type"].startswith("application/json")
+    assert response.headers["content-type"] == media
     credential = response.json()
     verify_credential(credential, store_resolver(battery.api.context.store, battery.api.context.urls))
     subject = credential["credentialSubject"]
@@ -180,6 +188,27 @@ async def test_the_schema_rejects_what_rfc_9264_does_not_allow() -> None:
         assert not LINKSET_VALIDATOR.is_valid(document), document
 
 
+async def test_a_tampered_stored_record_shows_the_warning(api: Api, example: Any) -> None:
+    """The badge comes from verifying the stored bytes: change one stored value and the page warns instead (the
+    browser test shows the same in Chromium)."""
+    battery = await _issue(api, example("passport-lmt"))
+    database = api.context.settings.database_url.removeprefix("sqlite:///")
+    with sqlite3.connect(database) as connection:
+        connection.execute("DROP TRIGGER IF EXISTS passport_versions_no_update")  # append-only in real life
+        (stored,) = connection.execute("SELECT credential_public FROM passport_versions WHERE passport_id = ?",
+                                       (battery.passport_id,)).fetchone()
+        changed = bytes(stored).replace(battery.model_name.encode(), battery.model_name.upper().encode(), 1)
+        assert changed != bytes(stored)
+        connection.execute("UPDATE passport_versions SET credential_public = ? WHERE passport_id = ?",
+                           (changed, battery.passport_id))
+    page = await _get(battery)
+    assert page.status_code == 200
+    assert "Warning: this record failed verification" in page.text and "Signature verified" not in page.text
+    assert 'class="card signature warning"' in page.text
+    german = await _get(battery, url=battery.path + "?lang=de")
+    assert "Warnung: Dieser Datensatz hat die Prüfung nicht bestanden" in german.text
+
+
 async def test_conditional_requests_answer_304(battery: Battery) -> None:
     for accept in (BROWSER, "application/json"):
         first = await _get(battery, accept)
@@ -192,10 +221,10 @@ async def test_conditional_requests_answer_304(battery: Battery) -> None:
             assert "Accept" in again.headers["vary"]
         changed = await _get(battery, accept, **{"If-None-Match": '"v0-public"'})
         assert changed.status_code == 200
-    html_tag = (await _get(battery)).headers["etag"]
-    json_tag = (await _get(battery, "application/json")).headers["etag"]
-    german_tag = (await _get(battery, **{"Accept-Language": "de"})).headers["etag"]
-    assert len({html_tag, json_tag, german_tag}) == 3  # each representation has its own tag
+    tags = {(await _get(battery, accept, **{"Accept-Language": language})).headers["etag"]
+            for accept, language in ((BROWSER, "en"), (BROWSER, "de"), ("application/json", "en"),
+                                     ("application/ld+json", "en"), ("application/vc", "en"))}
+    assert len(tags) == 5  # each representation has its own tag
 
 
 async def test_caching_and_link_headers(battery: Battery) -> None:
@@ -203,6 +232,7 @@ async def test_caching_and_link_headers(battery: Battery) -> None:
         response = await _get(battery, accept)
         vary = {v.strip().lower() for v in response.headers["vary"].split(",")}
         assert "accept" in vary
+        assert response.headers["access-control-allow-origin"] == "*"  # public data, readable by any web app
         assert re.fullmatch(r"public, max-age=\d+.*", response.headers["cache-control"])
         links = _links(response.headers["link"])
         assert links["canonical"] == battery.canonical
@@ -363,18 +393,17 @@ def _hidden_texts(full: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 async def test_no_non_public_value_reaches_a_public_response(api: Api, example: Any) -> None:
     document = every_field_document(example("passport-ev"))
-    custody = document.pop("custody", None)  # recorded by custody events, not accepted on issue
     first = await api.issue(document)
     every = await _repurpose(api, first, "repurposed", document, "ZQ-EVERY-0002")
     successor = await _repurpose(api, every, "remanufactured", document, "ZQ-EVERY-0003")
+    record_custody(api.context, every, OWNER_ORG, TRANSFER)  # holder, responsible operator, a custody event
     full = (await api.current(every)).json()["passport"]
-    if custody is not None and "custody" not in full:
-        # a complete custody record (recovered materials included) exists only once the battery is recycled, when
-        # the public gets 410: store one as a further signed version of B through the service, as events would
-        passports = Passports(api.context)
-        record = api.context.store.get_passport(every)
-        passports.commit(record, {**full, "custody": custody}, api.context.store.get_version(every))
-        full = (await api.current(every)).json()["passport"]
+    # recovered masses arrive with the recycling, which ceases the passport (410 to the public): so that one stored
+    # version has every field, sign the transfer event with them as a further version of B, through the service
+    events = full["custody"]["events"]
+    events[-1]["recoveredMaterials"] = RECYCLED["recoveredMaterials"]
+    Passports(api.context).commit(api.context.store.get_passport(every), full, api.context.store.get_version(every))
+    full = (await api.current(every)).json()["passport"]
     assert_complete(full)  # every leaf of the model has a value, the second-life links included
     hidden = _hidden_texts(full)
     assert len(hidden) > 100
@@ -383,6 +412,9 @@ async def test_no_non_public_value_reaches_a_public_response(api: Api, example: 
     assert not missing, missing  # control: the search finds every hidden value where it is meant to be
     assert any(text == f"urn:uuid:{first}" for _, text in hidden)
     assert any(text == f"urn:uuid:{successor}" for _, text in hidden)
+    assert {"/custody/events/-/note", "/custody/events/-/recoveredMaterials/-/material",
+            "/condition/stateOfCharge/value", "/general/registrationIdentifiers/economicOperatorIdentifier"} <= {
+        pointer for pointer, _ in hidden}
 
     battery = Battery(api, every, api.context.urls.digital_link(full["general"]["gtin"], "ZQ-EVERY-0002"),
                       "ZQ-EVERY-0002", full["general"]["modelName"])

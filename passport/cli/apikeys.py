@@ -45,15 +45,16 @@ def list_keys(
     """List API keys (their id, role, prefix and times; never the key)."""
     with service_context() as context:
         records = context.store.list_api_keys(org)
-    rows = [{"id": r.key_id, "organisation": r.organisation, "role": r.role, "label": r.label, "prefix": r.prefix,
-             "createdAt": rfc3339(r.created_at), "revokedAt": rfc3339(r.revoked_at) if r.revoked_at else None,
-             "lastUsedAt": rfc3339(r.last_used_at) if r.last_used_at else None} for r in records]
+    rows: list[dict[str, str | None]] = [
+        {"id": r.key_id, "organisation": r.organisation, "role": r.role, "label": r.label, "prefix": r.prefix,
+         "createdAt": rfc3339(r.created_at), "revokedAt": rfc3339(r.revoked_at) if r.revoked_at else None,
+         "lastUsedAt": rfc3339(r.last_used_at) if r.last_used_at else None} for r in records]
     if as_json:
         out.print(json.dumps(rows, indent=2), markup=False)
         return
     table = Table("id", "organisation", "role", "label", "prefix", "last used", "revoked")
     for row in rows:
-        table.add_row(row["id"], row["organisation"], row["role"], row["label"], row["prefix"] + "…",
+        table.add_row(row["id"], row["organisation"], row["role"], row["label"], f"{row['prefix']}…",
                       row["lastUsedAt"] or "-", row["revokedAt"] or "-")
     out.print(table)
 

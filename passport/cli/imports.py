@@ -33,7 +33,8 @@ def import_file(
     file: Annotated[Path, typer.Argument(help="NDJSON (.ndjson/.jsonl) or CSV (.csv) file.")],
     org: Annotated[str, typer.Option("--org", help="The organisation issuing the passports.")],
     idempotency_key: Annotated[str | None, typer.Option("--idempotency-key", help="Default: the file's SHA-256, "
-                                                        "so importing the same file twice creates nothing twice.")] = None,
+                                                        "so importing the same file twice creates nothing "
+                                                        "twice.")] = None,
     report: Annotated[Path | None, typer.Option("--report", help="Write the per-line report (NDJSON) here.")] = None,
 ) -> None:
     """Import passports and events, validated per line and committed in batches; prints a summary and exits 1 if any

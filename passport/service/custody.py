@@ -2,7 +2,9 @@
 collection, reception for treatment, dismantling and recycling with the masses recovered.
 
 Responsibility and custody are kept apart. The responsible economic operator writes the passport; the holder is who
-physically has the battery. Each event is signed into the passport history by the organisation that records it:
+physically has the battery. Each event becomes a new signed version of the passport (signed with the responsible
+operator's key, since the issuer of a credential is public; the organisation that recorded the event is in
+``custody.events[].by``). Who may record what:
 
 ============================  ==============================================  ====================================
 event                         who may record it                               requires

@@ -16,6 +16,16 @@ from passport.errors import DocumentInvalid, InvalidInput, Problem, TransitionNo
 from passport.models.base import Text, Timestamp, WireModel
 from passport.models.condition import BatteryCondition
 from passport.models.enums import SECOND_LIFE_STATUSES, BatteryStatus
+from passport.service.custody import (
+    Collected,
+    Custody,
+    Delegation,
+    Dismantled,
+    ReceivedForTreatment,
+    RecycledBattery,
+    Slug,
+    Transfer,
+)
 from passport.service.passports import Append, Issued, Passports, check_writable, full_document, get_path
 from passport.storage import PassportRecord, VersionRecord
 from passport.validation import model_problems
@@ -38,13 +48,18 @@ class StatusChange(WireModel):
     type: Literal["status-change"]
     status: Literal["waste"] = Field(description="The only status an event can set: second-life statuses come "
                                                  "from the repurpose action.")
+    responsible_operator: Slug | None = Field(
+        default=None, description="When the battery becomes waste, responsibility may move to the producer, its "
+        "producer-responsibility organisation or the waste management operator (Art. 77(7)): that organisation")
 
 
-class Recycled(WireModel):
-    type: Literal["recycled"]
+Recycled = RecycledBattery  # "recycled", with the masses recovered: recorded by the custody rules
 
-
-Event = Annotated[StateOfHealth | NegativeEventReport | StatusChange | Recycled, Field(discriminator="type")]
+Event = Annotated[
+    StateOfHealth | NegativeEventReport | StatusChange | Transfer | Delegation | Collected | ReceivedForTreatment
+    | Dismantled | RecycledBattery,
+    Field(discriminator="type"),
+]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 
 
@@ -81,28 +96,30 @@ class Lifecycle:
         return Issued(append[0], append[1], [Problem(**w) for w in append[1].warnings])
 
     def prepare(self, record: PassportRecord, previous: VersionRecord, organisation: str, event: Event) -> Append:
-        """The signed version ``event`` leads to, not yet stored (bulk imports store many at once)."""
+        """The signed version ``event`` leads to, not yet stored (bulk imports store many at once). Readings,
+        negative events and the change to waste come from the responsible operator or the holder; custody and
+        end-of-life events follow the custody rules (passport/service/custody.py)."""
+        if isinstance(event, Transfer | Delegation | Collected | ReceivedForTreatment | Dismantled | RecycledBattery):
+            return Custody(self.passports).prepare(record, previous, organisation, event)
         document = full_document(previous)
-        check_writable(record, document, organisation)
+        check_writable(record, document, organisation, holder_may=True)
         status = BatteryStatus(document["general"]["batteryStatus"])
-        ceased = False
+        responsible: str | None = None
         if isinstance(event, StateOfHealth):
             readings = event.condition.model_dump(mode="json", by_alias=True, exclude_unset=True, exclude_none=True)
             document["condition"] = _condition_after(document, readings)
         elif isinstance(event, NegativeEventReport):
             entry = {"negativeEvent": event.negative_event, "lastUpdate": event.last_update}
             document["condition"] = _condition_after(document, {"negativeEvents": [entry]})
-        elif isinstance(event, StatusChange):
+        else:
             if status is BatteryStatus.WASTE:
                 raise TransitionNotAllowed("the battery is already waste; nothing leaves waste")
             document["general"]["batteryStatus"] = BatteryStatus.WASTE.value
-        else:
-            if status is not BatteryStatus.WASTE:
-                raise TransitionNotAllowed(
-                    f"only a waste battery can be recycled; this one is {status.value} (send a status-change to "
-                    "waste first)")
-            ceased = True
-        append, _ = self.passports.prepare_next(record, document, previous, ceased=ceased)
+            if event.responsible_operator is not None:
+                self.store.get_organisation(event.responsible_operator)
+                responsible = event.responsible_operator
+        append, _ = self.passports.prepare_next(record, document, previous, signer=responsible,
+                                               responsible=responsible)
         return append
 
     def repurpose(

@@ -92,9 +92,12 @@ def parse_passport_id(text: str) -> str:
         raise NotFound(f"{text!r} is not a passport id") from None
 
 
-def check_writable(record: PassportRecord, document: Mapping[str, Any], organisation: str) -> None:
-    """``organisation`` may write the passport now: it is responsible for it, and the passport is not frozen."""
-    if record.organisation != organisation:
+def check_writable(
+    record: PassportRecord, document: Mapping[str, Any], organisation: str, *, holder_may: bool = False
+) -> None:
+    """``organisation`` may write the passport now: it is responsible for it (or, with ``holder_may``, holds the
+    battery), and the passport is not frozen."""
+    if record.organisation != organisation and not (holder_may and record.holder == organisation):
         raise Forbidden(f"passport {record.passport_id} is the responsibility of another organisation")
     if record.ceased:
         raise TransitionNotAllowed(f"passport {record.passport_id} has ceased (battery recycled): it is frozen")

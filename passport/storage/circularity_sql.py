@@ -31,29 +31,11 @@ class CircularitySqlMixin:
                 delete(passport_materials).where(passport_materials.c.passport_id == passport.passport_id)
             )
             connection.execute(delete(recycled_content).where(recycled_content.c.passport_id == passport.passport_id))
-        if passport.materials:
-            connection.execute(
-                insert(passport_materials),
-                [
-                    {
-                        "passport_id": passport.passport_id,
-                        "position": i,
-                        "material": key,
-                        "name": name[:200],
-                        "cas": cas,
-                        "mass_kg": mass,
-                    }
-                    for i, (key, name, cas, mass) in enumerate(passport.materials)
-                ],
-            )
-        if passport.recycled:
-            connection.execute(
-                insert(recycled_content),
-                [
-                    {"passport_id": passport.passport_id, "metal": metal, "pre_consumer": pre, "post_consumer": post}
-                    for metal, pre, post in passport.recycled
-                ],
-            )
+        materials, recycled = derived_rows(passport)
+        if materials:
+            connection.execute(insert(passport_materials), materials)
+        if recycled:
+            connection.execute(insert(recycled_content), recycled)
         if passport.recovered and passport.recycler:
             # the recycling record lands in the same transaction as the version that ceases the passport
             recycler_id = self._organisation_id(connection, passport.recycler)
@@ -236,8 +218,22 @@ class CircularitySqlMixin:
             return int(connection.execute(select(func.count()).select_from(passport_materials)).scalar_one())
 
 
+def derived_rows(passport: PassportRecord) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The passport_materials and passport_recycled_content rows of a passport's current version."""
+    materials = [
+        {"passport_id": passport.passport_id, "position": i, "material": key, "name": name[:200], "cas": cas,
+         "mass_kg": mass}
+        for i, (key, name, cas, mass) in enumerate(passport.materials)
+    ]
+    recycled = [
+        {"passport_id": passport.passport_id, "metal": metal, "pre_consumer": pre, "post_consumer": post}
+        for metal, pre, post in passport.recycled
+    ]
+    return materials, recycled
+
+
 def _org_id(slug: str) -> Any:
     return select(organisations.c.id).where(organisations.c.slug == slug).scalar_subquery()
 
 
-__all__ = ["CircularitySqlMixin"]
+__all__ = ["CircularitySqlMixin", "derived_rows"]

@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, RowMapping, create_engine, event, func, insert, select, update
+from sqlalchemy import Connection, Engine, RowMapping, bindparam, create_engine, event, func, insert, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
@@ -15,7 +15,8 @@ from passport.errors import Conflict, NotFound, VersionConflict
 from passport.storage import migrate
 from passport.storage.access_sql import AccessSqlMixin
 from passport.storage.api_sql import ApiSqlMixin
-from passport.storage.circularity_sql import CircularitySqlMixin
+from passport.storage.circularity_sql import CircularitySqlMixin, derived_rows
+from passport.storage.circularity_tables import passport_materials, recycled_content
 from passport.storage.records import CREDENTIAL_VIEWS, KeyRecord, Organisation, PassportRecord, VersionRecord
 from passport.storage.tables import organisations, passport_versions, passports, signing_keys
 
@@ -46,6 +47,13 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+class _BatchRefused(IntegrityError):
+    """A multi-row insert of new passports broke a constraint; which passport is found by appending one by one."""
+
+    def __init__(self) -> None:
+        super().__init__("batch append refused", None, Exception("constraint"))
 
 
 class _AppendFailed(IntegrityError):
@@ -93,7 +101,7 @@ class SqlStore(ApiSqlMixin, CircularitySqlMixin, AccessSqlMixin):
 
     def get_organisation(self, slug: str) -> Organisation:
         with self.engine.connect() as connection:
-            row = connection.execute(select(organisations).where(organisations.c.slug == slug)).mappings().first()
+            row = connection.execute(_ORGANISATION, {"slug": slug}).mappings().first()
         if row is None:
             raise NotFound(f"no organisation {slug!r}")
         return Organisation(row["slug"], row["name"], row["created_at"])
@@ -104,7 +112,7 @@ class SqlStore(ApiSqlMixin, CircularitySqlMixin, AccessSqlMixin):
             return [Organisation(r["slug"], r["name"], r["created_at"]) for r in rows]
 
     def _organisation_id(self, connection: Connection, slug: str) -> int:
-        found = connection.execute(select(organisations.c.id).where(organisations.c.slug == slug)).scalar()
+        found = connection.execute(_ORGANISATION_ID, {"slug": slug}).scalar()
         if found is None:
             raise NotFound(f"no organisation {slug!r}")
         return int(found)
@@ -120,12 +128,11 @@ class SqlStore(ApiSqlMixin, CircularitySqlMixin, AccessSqlMixin):
             raise Conflict(f"key {key.key_id!r} of {key.organisation!r} already exists") from None
 
     def list_keys(self, organisation: str | None = None) -> list[KeyRecord]:
-        query = select(signing_keys, organisations.c.slug).join(
-            organisations, signing_keys.c.organisation_id == organisations.c.id)
-        if organisation is not None:
-            query = query.where(organisations.c.slug == organisation)
         with self.engine.connect() as connection:
-            rows = connection.execute(query.order_by(organisations.c.slug, signing_keys.c.id)).mappings()
+            if organisation is None:
+                rows = connection.execute(_KEYS).mappings()
+            else:
+                rows = connection.execute(_KEYS_OF, {"slug": organisation}).mappings()
             return [_key(row) for row in rows]
 
     def _set_key_time(self, organisation: str, key_id: str, column: str, at: dt.datetime) -> None:
@@ -153,12 +160,63 @@ class SqlStore(ApiSqlMixin, CircularitySqlMixin, AccessSqlMixin):
     def add_versions(self, items: Sequence[tuple[PassportRecord, VersionRecord, int | None]]) -> None:
         """Several appends in one transaction (bulk import, restore): all of them or none."""
         try:
-            with self.engine.begin() as connection:
-                self._append_many(connection, items)
+            try:
+                with self.engine.begin() as connection:
+                    self._append_many(connection, items)
+            except _BatchRefused:
+                # rolled back: append one by one (in a new transaction) to find the record that conflicts
+                with self.engine.begin() as connection:
+                    self._append_each(connection, items)
         except _AppendFailed as failed:
             raise self._explain_integrity_error(failed.passport, failed.expected_previous) from None
 
     def _append_many(
+        self, connection: Connection, items: Sequence[tuple[PassportRecord, VersionRecord, int | None]]
+    ) -> None:
+        """Append ``items`` in the caller's transaction. New passports (the bulk import, issuing) go in one multi-row
+        INSERT per table; raises an IntegrityError (_AppendFailed naming the passport, or _BatchRefused for a
+        multi-row insert) when a constraint refuses them."""
+        if not items:
+            return
+        if all(expected is None and not (passport.recovered and passport.recycler)
+               for passport, _, expected in items):
+            self._insert_new(connection, items)
+        else:
+            self._append_each(connection, items)
+
+    def _insert_new(
+        self, connection: Connection, items: Sequence[tuple[PassportRecord, VersionRecord, int | None]]
+    ) -> None:
+        """What _append does for each new passport (its row with the holder, its version, its derived rows), as
+        one executemany per table."""
+        organisation_ids: dict[str, int] = {}
+        for passport, _, _ in items:
+            for slug in (passport.organisation, passport.holder):
+                if slug and slug not in organisation_ids:
+                    organisation_ids[slug] = self._organisation_id(connection, slug)
+        passport_rows, version_rows, material_rows, recycled_rows = [], [], [], []
+        for passport, version, _ in items:
+            row = _passport_values(passport, organisation_ids[passport.organisation])
+            row["id"] = passport.passport_id
+            row["holder_organisation_id"] = organisation_ids[passport.holder] if passport.holder else None
+            passport_rows.append(row)
+            version_rows.append(_version_values(version))
+            materials, recycled = derived_rows(passport)
+            material_rows += materials
+            recycled_rows += recycled
+        try:
+            connection.execute(_INSERT_PASSPORT, passport_rows)
+            connection.execute(_INSERT_VERSION, version_rows)
+            if material_rows:
+                connection.execute(_INSERT_MATERIALS, material_rows)
+            if recycled_rows:
+                connection.execute(_INSERT_RECYCLED, recycled_rows)
+        except IntegrityError:
+            if len(items) == 1:
+                raise _AppendFailed(items[0][0], None) from None
+            raise _BatchRefused() from None
+
+    def _append_each(
         self, connection: Connection, items: Sequence[tuple[PassportRecord, VersionRecord, int | None]]
     ) -> None:
         organisation_ids: dict[str, int] = {}
@@ -208,7 +266,7 @@ class SqlStore(ApiSqlMixin, CircularitySqlMixin, AccessSqlMixin):
     ) -> None:
         values = _passport_values(passport, organisation_id)
         if expected_previous is None:
-            connection.execute(insert(passports).values(id=passport.passport_id, **values))
+            connection.execute(_INSERT_PASSPORT, {"id": passport.passport_id, **values})
         else:
             moved = connection.execute(
                 update(passports)
@@ -217,7 +275,7 @@ class SqlStore(ApiSqlMixin, CircularitySqlMixin, AccessSqlMixin):
             )
             if moved.rowcount != 1:
                 raise VersionConflict(f"passport {passport.passport_id} is no longer at version {expected_previous}")
-        connection.execute(insert(passport_versions).values(**_version_values(version)))
+        connection.execute(_INSERT_VERSION, _version_values(version))
         self._write_derived(connection, passport, expected_previous is None)
 
     def _explain_integrity_error(self, passport: PassportRecord, expected_previous: int | None) -> Conflict:
@@ -231,34 +289,26 @@ class SqlStore(ApiSqlMixin, CircularitySqlMixin, AccessSqlMixin):
         return Conflict(f"a passport for GTIN {passport.gtin} serial {passport.serial} already exists")
 
     def get_passport(self, passport_id: str) -> PassportRecord:
-        return self._one_passport(passports.c.id == passport_id, f"no passport {passport_id}")
+        return self._one_passport(_PASSPORT_BY_ID, {"passport_id": passport_id}, f"no passport {passport_id}")
 
     def find_passport(self, gtin: str, serial: str) -> PassportRecord:
         return self._one_passport(
-            (passports.c.gtin == gtin) & (passports.c.serial == serial),
-            f"no passport for GTIN {gtin} serial {serial}",
-        )
+            _PASSPORT_BY_CODE, {"gtin": gtin, "serial": serial}, f"no passport for GTIN {gtin} serial {serial}")
 
-    def _one_passport(self, condition: Any, missing: str) -> PassportRecord:
-        # An explicit ON clause: passports has two foreign keys to organisations (the responsible operator and,
-        # since migration 0002, the holder), so an implicit join is ambiguous and fails at run time.
-        query = (select(passports, organisations.c.slug, holder_slug())
-                 .join(organisations, passports.c.organisation_id == organisations.c.id).where(condition))
+    def _one_passport(self, query: Any, parameters: dict[str, Any], missing: str) -> PassportRecord:
         with self.engine.connect() as connection:
-            row = connection.execute(query).mappings().first()
+            row = connection.execute(query, parameters).mappings().first()
         if row is None:
             raise NotFound(missing)
         return _passport(row)
 
     def get_version(self, passport_id: str, version: int | None = None) -> VersionRecord:
-        query = select(passport_versions).where(passport_versions.c.passport_id == passport_id)
-        if version is None:
-            current = select(passports.c.current_version).where(passports.c.id == passport_id).scalar_subquery()
-            query = query.where(passport_versions.c.version == current)
-        else:
-            query = query.where(passport_versions.c.version == version)
         with self.engine.connect() as connection:
-            row = connection.execute(query).mappings().first()
+            if version is None:
+                row = connection.execute(_CURRENT_VERSION, {"passport_id": passport_id}).mappings().first()
+            else:
+                row = connection.execute(
+                    _VERSION, {"passport_id": passport_id, "version": version}).mappings().first()
         if row is None:
             raise NotFound(f"no version {version} of passport {passport_id}" if version else
                            f"no passport {passport_id}")
@@ -320,6 +370,32 @@ def holder_slug() -> Any:
     holders = organisations.alias("holders")
     return (select(holders.c.slug).where(holders.c.id == passports.c.holder_organisation_id)
             .scalar_subquery().label("holder_slug"))
+
+
+# Statements built once: SQLAlchemy then reuses their compiled form without rebuilding or re-hashing them per call
+# (the hot paths: issuing, importing, resolving).
+_ORGANISATION = select(organisations).where(organisations.c.slug == bindparam("slug"))
+_ORGANISATION_ID = select(organisations.c.id).where(organisations.c.slug == bindparam("slug"))
+_KEYS = (select(signing_keys, organisations.c.slug)
+         .join(organisations, signing_keys.c.organisation_id == organisations.c.id)
+         .order_by(organisations.c.slug, signing_keys.c.id))
+_KEYS_OF = _KEYS.where(organisations.c.slug == bindparam("slug"))
+# An explicit ON clause: passports has two foreign keys to organisations (the responsible operator and, since
+# migration 0002, the holder), so an implicit join is ambiguous and fails at run time.
+_PASSPORT = (select(passports, organisations.c.slug, holder_slug())
+             .join(organisations, passports.c.organisation_id == organisations.c.id))
+_PASSPORT_BY_ID = _PASSPORT.where(passports.c.id == bindparam("passport_id"))
+_PASSPORT_BY_CODE = _PASSPORT.where(passports.c.gtin == bindparam("gtin"), passports.c.serial == bindparam("serial"))
+_VERSION = select(passport_versions).where(
+    passport_versions.c.passport_id == bindparam("passport_id"), passport_versions.c.version == bindparam("version"))
+_CURRENT_VERSION = select(passport_versions).where(
+    passport_versions.c.passport_id == bindparam("passport_id"),
+    passport_versions.c.version == select(passports.c.current_version)
+    .where(passports.c.id == bindparam("passport_id")).scalar_subquery())
+_INSERT_PASSPORT = insert(passports)
+_INSERT_VERSION = insert(passport_versions)
+_INSERT_MATERIALS = insert(passport_materials)
+_INSERT_RECYCLED = insert(recycled_content)
 
 
 def _version_values(version: VersionRecord) -> dict[str, Any]:

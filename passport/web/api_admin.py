@@ -119,7 +119,8 @@ def rotate(slug: Slug, context: Context, caller: CallerDep) -> dict[str, Any]:
 
 # Anyone may verify; a key that is sent is still checked (a wrong or revoked key is a 401 on every route).
 @router.post("/verify", response_model=VerifyResult, summary="Verify a credential", responses=PROBLEMS,
-             dependencies=[Depends(get_caller)], openapi_extra=free_body({"type": "object", "description": "A credential with a Data Integrity proof"},
+             dependencies=[Depends(get_caller)],
+             openapi_extra=free_body({"type": "object", "description": "A credential with a Data Integrity proof"},
                                      "application/json", "application/vc"))
 async def verify(request: Request, context: Context) -> dict[str, Any]:
     """Checks the ``eddsa-jcs-2022`` proof of any credential against the keys of this service's organisations

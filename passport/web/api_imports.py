@@ -10,8 +10,10 @@ from fastapi import APIRouter, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
+import hashlib
+
 from passport.access import Role
-from passport.errors import InvalidInput, NotFound
+from passport.errors import IdempotencyKeyReused, InvalidInput, NotFound
 from passport.service.context import ServiceContext
 from passport.service.imports import BATCH, Importer, Splitter, finish, open_import, report_head, result_json
 from passport.storage import ImportRecord
@@ -76,9 +78,14 @@ async def bulk_import(
         await run_in_threadpool(importer.flush)
         record = await run_in_threadpool(finish, session)
     else:
-        async for _ in limited_stream(request, IMPORT_LIMIT):
-            pass  # the body was already imported under this key: read and discard it
+        # the body was already imported under this key: read it only to check it is the same body
+        digest = hashlib.sha256()
+        async for chunk in limited_stream(request, IMPORT_LIMIT):
+            digest.update(chunk)
         record = session.record
+        if record.request_hash and digest.hexdigest() != record.request_hash:
+            raise IdempotencyKeyReused(
+                f"Idempotency-Key {idempotency_key!r} was used for another body: use a new key for a new import")
     return StreamingResponse(report_stream(context, record), media_type="application/json",
                              headers={"Location": f"/api/v1/imports/{record.import_id}"})
 

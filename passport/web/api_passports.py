@@ -63,7 +63,8 @@ def _view_of(caller: Caller, record: PassportRecord) -> View:
 async def issue(
     request: Request, context: Context, caller: CallerDep,
     model_id: Annotated[str | None, Query(alias="modelId", max_length=36,
-                                          description="A battery model of yours: the body then holds item data")] = None,
+                                          description="A battery model of yours: the body then holds item "
+                                                      "data")] = None,
 ) -> JSONResponse:
     """Validate, sign and store version 1 of a passport for the caller's organisation (role manufacturer)."""
     organisation = require(caller, Role.MANUFACTURER)
@@ -135,7 +136,8 @@ def versions(passport_id: PassportId, context: Context, caller: CallerDep) -> di
 
 
 @router.get("/{passport_id}/credential", summary="The signed credential of a version and view",
-            response_class=Response, responses={**PROBLEMS, 200: {"content": {VIEW_MEDIA: {}, "application/vc+jwt": {}}}})
+            response_class=Response,
+            responses={**PROBLEMS, 200: {"content": {VIEW_MEDIA: {}, "application/vc+jwt": {}}}})
 def credential(
     passport_id: PassportId, context: Context, caller: CallerDep, version: VersionParam = None,
     view: Annotated[View | None, Query(description="public, legitimate_interest, authority or full; never above "
@@ -151,7 +153,8 @@ def credential(
         raise Forbidden(f"your view is {allowed.value}; the {chosen.value} view is not yours to read")
     stored = context.store.get_version(record.passport_id, version)
     if format == "jwt":
-        from passport.jose import MEDIA_TYPE, envelope as jws
+        from passport.jose import MEDIA_TYPE
+        from passport.jose import envelope as jws
         from passport.service.organisations import signer_for
 
         signer = signer_for(context, record.organisation)
@@ -167,10 +170,12 @@ async def events(
     passport_id: PassportId, request: Request, context: Context, caller: CallerDep,
     if_match: Annotated[str | None, Header(description="Optional: refuse (412) unless this is still current")] = None,
 ) -> JSONResponse:
-    """``state-of-health`` readings, a ``negative-event``, a ``status-change`` to waste, or ``recycled`` (a waste
-    battery only: the passport then ceases, Art. 77(8)). Each is a new signed version; forbidden transitions are
-    409."""
-    organisation = require(caller, Role.MANUFACTURER)
+    """``state-of-health`` readings, a ``negative-event``, a ``status-change`` to waste (by the responsible operator
+    or the holder); custody and end-of-life events ``transfer``, ``delegation``, ``collected``,
+    ``received-for-treatment``, ``dismantled`` and ``recycled`` with the recovered masses (a waste battery only: the
+    passport then ceases, Art. 77(8)). Each is a new signed version; a forbidden transition is 409, an event by the
+    wrong organisation 403."""
+    organisation = require(caller, Role.MANUFACTURER, Role.LEGITIMATE_INTEREST)
     raw = await read_json(request)
     event = parse_event(json_bytes(raw))
     record = await run_in_threadpool(context.store.get_passport, parse_passport_id(passport_id))

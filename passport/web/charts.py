@@ -15,6 +15,7 @@ GAP = 12
 LABEL_H = 16  # a bar chart's label sits on its own line above the bar: long stage names never collide
 VALUE_W = 120  # room kept right of the longest bar for its number and unit
 LABEL_W = 120  # the recycled-content chart keeps its (short) metal names left of the bars
+LEGEND_LINE = 16
 PALETTE = ("#1b5e20", "#2e7d32", "#388e3c", "#0d47a1", "#1565c0", "#4527a0")
 
 # Art. 8 minimum recycled shares (%): from 18 August 2031 and from 18 August 2036.
@@ -63,7 +64,7 @@ def recycled_chart(title: str, shares: Sequence[tuple[str, float, float]], label
     for 2031 (dashed) and 2036 (solid) marked."""
     scale = (WIDTH - LABEL_W - 10) / 100
     legend_y = GAP + len(shares) * (BAR_H + GAP) + 4
-    height = legend_y + 34
+    height = legend_y + 4 * LEGEND_LINE
     parts = []
     for i, (metal, pre, post) in enumerate(shares):
         y = GAP + i * (BAR_H + GAP)
@@ -80,18 +81,27 @@ def recycled_chart(title: str, shares: Sequence[tuple[str, float, float]], label
                 dashed = f' stroke-dasharray="{dash}"' if dash else ""
                 parts.append(f'<line x1="{x:.1f}" y1="{y - 3}" x2="{x:.1f}" y2="{y + BAR_H + 3}" stroke="#b71c1c" '
                              f'stroke-width="2"{dashed}/>')
-    y = legend_y
-    pre_label, post_label, label_2031, label_2036 = legend
-    parts.append(f'<rect x="0" y="{y}" width="10" height="10" fill="#1565c0"/>'
-                 f'<text x="14" y="{y + 9}" font-size="11" fill="#1a1a1a">{escape(pre_label)}</text>'
-                 f'<rect x="150" y="{y}" width="10" height="10" fill="#2e7d32"/>'
-                 f'<text x="164" y="{y + 9}" font-size="11" fill="#1a1a1a">{escape(post_label)}</text>')
-    parts.append(f'<line x1="0" y1="{y + 20}" x2="12" y2="{y + 20}" stroke="#b71c1c" stroke-width="2" '
-                 f'stroke-dasharray="4 3"/><text x="16" y="{y + 24}" font-size="11" fill="#1a1a1a">'
-                 f'{escape(label_2031)}</text><line x1="150" y1="{y + 20}" x2="162" y2="{y + 20}" stroke="#b71c1c" '
-                 f'stroke-width="2"/><text x="166" y="{y + 24}" font-size="11" fill="#1a1a1a">{escape(label_2036)}'
-                 "</text>")
+    parts += _legend(legend, legend_y)
     return _svg(title, chart_id, height, parts)
+
+
+_LINE = '<line x1="0" y1="{m}" x2="12" y2="{m}" stroke="#b71c1c" stroke-width="2"{dash}/>'
+LEGEND_MARKS = (
+    '<rect x="0" y="{y}" width="12" height="10" fill="#1565c0"/>',  # pre-consumer
+    '<rect x="0" y="{y}" width="12" height="10" fill="#2e7d32"/>',  # post-consumer
+    _LINE.replace("{dash}", ' stroke-dasharray="4 3"'),  # minimum 2031
+    _LINE.replace("{dash}", ""),  # minimum 2036
+)
+
+
+def _legend(labels: Sequence[str], top: int) -> list[str]:
+    """One entry a line: translated labels have any length."""
+    parts = []
+    for line, (label, mark) in enumerate(zip(labels, LEGEND_MARKS, strict=True)):
+        y = top + line * LEGEND_LINE
+        parts.append(mark.format(y=y, m=y + 5) + f'<text x="18" y="{y + 9}" font-size="11" fill="#1a1a1a">'
+                     f"{escape(label)}</text>")
+    return parts
 
 
 __all__ = ["MINIMUM_2031", "MINIMUM_2036", "Bar", "bar_chart", "recycled_chart"]

@@ -37,7 +37,8 @@ def service_did(context: Context) -> JSONResponse:
                         headers=CACHE)
 
 
-@router.get("/.well-known/jwks.json", summary="Signing keys as a JSON Web Key Set")
+@router.get("/.well-known/jwks.json", summary="Signing keys as a JSON Web Key Set",
+            responses={200: {"content": {"application/jwk-set+json": {}}}})
 def jwks(context: Context) -> JSONResponse:
     """Active and retired keys of every organisation (revoked keys are left out: JOSE verifiers cannot weigh a
     revocation time), for verifying VC-JOSE credentials."""
@@ -48,7 +49,8 @@ def jwks(context: Context) -> JSONResponse:
     return JSONResponse({"keys": keys}, media_type="application/jwk-set+json", headers=CACHE)
 
 
-@router.get("/contexts/battery-passport/v1", summary="JSON-LD context of the battery passport credentials")
+@router.get("/contexts/battery-passport/v1", summary="JSON-LD context of the battery passport credentials",
+            responses={200: {"content": {"application/ld+json": {}}}})
 def credential_context(context: Context) -> JSONResponse:
     """Maps the credential's terms to a vocabulary under this service; the passport fields themselves are kept as
     JSON literals (``@json``), since their meaning is given by the published JSON Schemas."""

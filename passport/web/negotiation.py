@@ -42,4 +42,13 @@ def choose(accept: str | None, link_type: str | None) -> str:
     return "html"
 
 
-__all__ = ["choose"]
+def json_media(accept: str | None) -> str:
+    """The JSON media type to label the credential with: the one the client ranked best of ``application/json``,
+    ``application/ld+json`` and ``application/vc`` (the same bytes: a VC 2.0 credential is JSON-LD)."""
+    for _, _, media in _ranked(accept or ""):
+        if media in JSON:
+            return media
+    return "application/json"
+
+
+__all__ = ["choose", "json_media"]

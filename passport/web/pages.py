@@ -4,7 +4,6 @@ language; the badge per version (a few minutes, so a later key revocation shows)
 
 from __future__ import annotations
 
-import json
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -16,7 +15,6 @@ from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from passport.access import View
-from passport.clock import rfc3339
 from passport.credentials import verify_credential
 from passport.errors import VerificationError
 from passport.service.context import ServiceContext
@@ -119,7 +117,8 @@ class PageRenderer:
 
     def passport_page(self, record: PassportRecord, version: VersionRecord, latest: int, language: str,
                       history: list[tuple[int, str]], links: Mapping[str, str]) -> str:
-        cache_key = (record.passport_id, version.version, latest, language)
+        badge = self.badge(record, version)
+        cache_key = (record.passport_id, version.version, latest, language, badge)  # a new badge, a new page
         cached = self.pages.get(cache_key)
         if cached is not None:
             return cached  # type: ignore[no-any-return]
@@ -128,7 +127,7 @@ class PageRenderer:
         number = _number(language)
         html = self.render(
             "passport.html", language, p=document, record=record, version=version.version, latest=latest,
-            badge=self.badge(record, version), history=history, links=links,
+            badge=badge, history=history, links=links,
             charts=charts(document, gettext, number), names=_names(gettext), fmt=_formatter(number),
             extra_query=f"&version={version.version}" if version.version != latest else "",
         )
@@ -191,12 +190,4 @@ def charts(document: Mapping[str, Any], gettext: Callable[[str], str],
     return out
 
 
-def credential_bytes_json(data: bytes) -> dict[str, Any]:
-    return json.loads(data)  # type: ignore[no-any-return]
-
-
-def history_of(versions: list[VersionRecord]) -> list[tuple[int, str]]:
-    return [(v.version, rfc3339(v.created_at)[:10]) for v in versions]
-
-
-__all__ = ["Badge", "LruCache", "PageRenderer", "charts", "history_of"]
+__all__ = ["Badge", "LruCache", "PageRenderer", "charts"]

@@ -23,12 +23,14 @@ from passport.web.etags import etag, none_match
 from passport.web.i18n import negotiate as negotiate_language
 from passport.web.i18n import translations
 from passport.web.linkset import LINK_TYPES, LINKSET_MEDIA, linkset
-from passport.web.negotiation import choose
+from passport.web.negotiation import choose, json_media
 from passport.web.pages import N_, PageRenderer
 from passport.web.problems import problem_response
 
 router = APIRouter(tags=["resolver"])
 CREDENTIAL_MEDIA = "application/vc"  # what the credential endpoint answers (VC Data Model 2.0 media type)
+# public data for any web app (a scanner in a browser reads the linkset): no credentials, so any origin
+CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "ETag, Link, Location"}
 CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=300"
 VersionQuery = Annotated[int | None, Query(ge=1, le=2**31 - 1, description="A version (default: current)")]
 
@@ -83,7 +85,7 @@ async def resolve_digital_link(
             _check_lot(record, context.store.get_version(record.passport_id, version), lot)
             target = context.urls.digital_link(parsed.gtin, parsed.serial)
             query = request.url.query
-            return RedirectResponse(target + (f"?{query}" if query else ""), status_code=301)
+            return RedirectResponse(target + (f"?{query}" if query else ""), status_code=301, headers=CORS)
         return await _represent(request, context, record, version, kind, link_type, lot)
     except PassportError as error:
         return await _error(request, kind if kind in ("html", "json") else "json", error)
@@ -128,22 +130,36 @@ async def _represent(
     _check_lot(record, stored, lot)
     canonical = context.urls.digital_link(record.gtin, record.serial)
     links = _links(context, record, stored.version, canonical)
-    headers = {"Cache-Control": CACHE_CONTROL, "Vary": "Accept, Accept-Language", "Link": _link_header(links)}
+    headers = {"Cache-Control": CACHE_CONTROL, "Vary": "Accept, Accept-Language", "Link": _link_header(links), **CORS}
     if kind == "linkset":
         return JSONResponse(linkset(canonical, links, _public(stored)), media_type=LINKSET_MEDIA, headers=headers)
     if kind == "redirect":
         target = _link_target(links, _public(stored), str(link_type))
-        return RedirectResponse(target, status_code=307, headers={"Vary": "Accept"})
+        return RedirectResponse(target, status_code=307, headers={"Vary": "Accept", **CORS})
     if kind == "json":
-        tag = etag(stored.version, View.PUBLIC.value)
-        if none_match(request.headers.get("if-none-match"), tag):
-            return Response(status_code=304, headers={**headers, "ETag": tag})
-        return Response(stored.credential(View.PUBLIC.value), media_type="application/json",
-                        headers={**headers, "ETag": tag})
+        return _credential(request, stored, headers)
+    return _page(request, context, record, stored, links, headers)
+
+
+def _credential(request: Request, stored: VersionRecord, headers: dict[str, str]) -> Response:
+    """The stored bytes of the public credential, labelled with the JSON media type the client asked for."""
+    media = json_media(request.headers.get("accept"))
+    tag = etag(stored.version, View.PUBLIC.value)  # the API's tag of the same bytes as application/json
+    if media != "application/json":
+        tag = f'{tag[:-1]}-{media.rpartition("/")[2].removesuffix("+json")}"'
+    if none_match(request.headers.get("if-none-match"), tag):
+        return Response(status_code=304, headers={**headers, "ETag": tag})
+    return Response(stored.credential(View.PUBLIC.value), media_type=media, headers={**headers, "ETag": tag})
+
+
+def _page(request: Request, context: Any, record: PassportRecord, stored: VersionRecord, links: dict[str, str],
+          headers: dict[str, str]) -> Response:
     language = negotiate_language(request.query_params.get("lang"), request.headers.get("accept-language"))
     latest = record.current_version
-    # the page of an older version also shows the history, so its tag names the latest version too
-    tag = f'"v{stored.version}-public-{language}-of-{latest}"'
+    # the page of an older version also shows the history, so its tag names the latest version too; and the badge
+    # can change without a new version (a key revoked later), so the tag says what the badge shows
+    verified = "ok" if renderer(request).badge(record, stored).verified else "unverified"
+    tag = f'"v{stored.version}-public-{language}-of-{latest}-{verified}"'
     if none_match(request.headers.get("if-none-match"), tag):
         return Response(status_code=304, headers={**headers, "ETag": tag})
     history = [(n, at.date().isoformat()) for n, at in context.store.version_dates(record.passport_id)]
@@ -166,7 +182,8 @@ def _links(context: Any, record: PassportRecord, version: int, canonical: str) -
     return {
         "canonical": canonical,
         "page": context.urls.passport_page(pid),
-        "json": f"{context.urls.base}/api/v1/passports/{pid}/credential?{urlencode({'view': 'public', 'version': version})}",
+        "json": f"{context.urls.base}/api/v1/passports/{pid}/credential?"
+                + urlencode({"view": "public", "version": version}),
         "linkset": f"{canonical}?linkType=linkset",
         "qr": f"/p/{pid}/qr.svg",
     }
@@ -184,5 +201,5 @@ def _link_target(links: dict[str, str], public: dict[str, Any], link_type: str) 
         raise NotFound(f"unknown linkType {link_type!r}; this resolver offers: "
                        + ", ".join(f"gs1:{name}" for name in LINK_TYPES) + " and linkset")
     for target in targets(links, public):
-        return target["href"]
+        return str(target["href"])
     raise NotFound(f"this passport has no link of type gs1:{wanted}")

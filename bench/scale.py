@@ -1,0 +1,190 @@
+"""Benchmark 4: scale on PostgreSQL. Resolve p50 (one connection, JSON) and search and inventory latency with 10k,
+100k and 1M passports (the data sets of ``make bench-data``, bench/dataset.py); the ratio of each is its 10k
+figure ÷ its figure at 1M (higher is better). At 1M, the plan (EXPLAIN) of every search filter and of the inventory
+queries, as the store issues them, must use an index and read no large table sequentially."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench import dataset
+from bench.common import PRODUCT_APP, Report, Server, cost, percentile, product_env
+from bench.load import run_load
+
+RESOLVE_TARGET = 0.83
+LARGE_TABLES = ("passports", "passport_versions", "passport_materials", "passport_recycled_content")
+QUERY_BUDGET_SECONDS = 20.0
+
+
+def _sample_paths(meta: dict[str, Any], gtins: dict[int, str], count: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    synthetic = meta["passports"] - meta["templates"]
+    paths = []
+    for _ in range(count):
+        number = rng.randrange(synthetic)
+        paths.append(f"/01/{gtins[number % meta['templates']]}/21/{dataset.SERIAL_PREFIX}{number:010d}")
+    return paths
+
+
+def _template_gtins(url: str, templates: int) -> dict[int, str]:
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as connection:
+        rows = connection.execute("SELECT serial, gtin FROM passports WHERE serial LIKE 'T%%' ORDER BY serial")
+        by_serial = [gtin for _, gtin in rows.fetchall()]
+    return {k: by_serial[k] for k in range(min(templates, len(by_serial)))}
+
+
+def _queries(meta: dict[str, Any], gtins: dict[int, str], rng: random.Random) -> dict[str, Any]:
+    """Name -> a function giving the next request's path (search filters and inventories)."""
+    synthetic = meta["passports"] - meta["templates"]
+    since = (dt.datetime(2026, 1, 1, tzinfo=dt.UTC) + dt.timedelta(seconds=int(synthetic * 0.9))).isoformat()
+    since = since.replace("+00:00", "Z")
+    return {
+        "search-gtin": lambda: f"/api/v1/passports?limit=20&gtin={gtins[0]}",
+        "search-serial": lambda: f"/api/v1/passports?limit=20&serial={dataset.SERIAL_PREFIX}"
+                                 f"{rng.randrange(synthetic):010d}",
+        "search-manufacturer": lambda: "/api/v1/passports?limit=20&manufacturer=bench",
+        "search-model": lambda: "/api/v1/passports?limit=20&model=01900000-0000-7000-8000-000000000000",
+        "search-category": lambda: "/api/v1/passports?limit=20&category=lmt",
+        "search-chemistry": lambda: "/api/v1/passports?limit=20&chemistry=LFP",
+        "search-status": lambda: "/api/v1/passports?limit=20&status=original",
+        "search-updated-since": lambda: f"/api/v1/passports?limit=20&updatedSince={since}",
+        "inventory": lambda: "/api/v1/inventory",
+        "inventory-category": lambda: "/api/v1/inventory?category=industrial",
+        "inventory-chemistry": lambda: "/api/v1/inventory?chemistry=LFP",
+    }
+
+
+def _latencies(client: httpx.Client, base: str, path_of: Any, requests: int) -> tuple[list[float], int]:
+    times: list[float] = []
+    errors = 0
+    budget = time.perf_counter() + QUERY_BUDGET_SECONDS
+    client.get(base + path_of())  # warm-up
+    for _ in range(requests):
+        start = time.perf_counter()
+        reply = client.get(base + path_of())
+        times.append((time.perf_counter() - start) * 1000)
+        errors += reply.status_code != 200
+        if time.perf_counter() > budget and len(times) >= 3:
+            break
+    return times, errors
+
+
+def measure(label: str, workdir: Path, seconds: float, requests: int, tool: str, admin_url: str) -> dict[str, Any]:
+    meta = dataset.ready(label, admin_url)
+    if meta is None:
+        if label == "1m":
+            raise RuntimeError("the 1M data set is missing: run `make bench-data` first")
+        meta = dataset.build(label, admin_url)
+    url = dataset.url_of(label, admin_url)
+    gtins = _template_gtins(url, meta["templates"])
+    env = product_env(url, Path(meta["keys_dir"]))
+    figures: dict[str, Any] = {"passports": meta["passports"], "build_seconds": meta["build_seconds"],
+                               "database_bytes": meta.get("bytes")}
+    with Server(PRODUCT_APP, env, log=workdir / f"server-scale-{label}.log") as server:
+        paths = _sample_paths(meta, gtins, 5000, seed=7)
+        run_load(server.url, paths[:500], "application/json", seconds=min(2.0, seconds), connections=1, tool=tool)
+        load = run_load(server.url, paths, "application/json", seconds=seconds, connections=1, tool=tool)
+        figures["resolve"] = load.__dict__
+        rng = random.Random(11)
+        headers = {"Authorization": f"Bearer {meta['api_key']}"}
+        with httpx.Client(headers=headers, timeout=120) as client:
+            for name, path_of in _queries(meta, gtins, rng).items():
+                times, errors = _latencies(client, server.url, path_of, requests)
+                figures[name] = {"p50_ms": percentile(times, 0.5), "p99_ms": percentile(times, 0.99),
+                                 "requests": len(times), "errors": errors}
+    return figures
+
+
+def explain(label: str, admin_url: str) -> dict[str, Any]:
+    """EXPLAIN of the statements the store sends for every search filter and for the inventories."""
+    from sqlalchemy import event
+
+    from passport.storage import SearchQuery
+    from passport.storage.sql import SqlStore
+
+    meta = dataset.ready(label, admin_url)
+    assert meta is not None
+    url = dataset.url_of(label, admin_url)
+    gtins = _template_gtins(url, meta["templates"])
+    store = SqlStore(url, migrate=False)
+    captured: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            captured.append((statement, parameters))
+
+    since = dt.datetime(2026, 1, 1, tzinfo=dt.UTC) + dt.timedelta(seconds=int(meta["passports"] * 0.9))
+    searches = {
+        "search-gtin": SearchQuery(gtin=gtins[0]), "search-serial": SearchQuery(serial="S0000123456"),
+        "search-manufacturer": SearchQuery(organisation="bench"),
+        "search-model": SearchQuery(model_id="01900000-0000-7000-8000-000000000000"),
+        "search-category": SearchQuery(category="lmt"), "search-chemistry": SearchQuery(chemistry="LFP"),
+        "search-status": SearchQuery(status="original"), "search-updated-since": SearchQuery(updated_since=since),
+        "search-holder": SearchQuery(holder="bench"),
+    }
+    plans: dict[str, Any] = {}
+    event.listen(store.engine, "before_cursor_execute", capture)
+    try:
+        for name, query in searches.items():
+            captured.clear()
+            store.search(SearchQuery(**{**query.__dict__, "include_ceased": False, "limit": 20}), ["full", "public"])
+            plans[name] = _plans(store, list(captured))
+        for name, filters in (("inventory", {}), ("inventory-category", {"category": "industrial"}),
+                              ("inventory-chemistry", {"chemistry": "LFP"}), ("inventory-holder", {"holder": "bench"})):
+            captured.clear()
+            store.inventory(organisation="bench", filters=filters, since=None, until=None, group_by=("material",),
+                            include_ceased=False)
+            store.inventory_count(organisation="bench", filters=filters, since=None, until=None,
+                                  include_ceased=False)
+            plans[name] = _plans(store, list(captured))
+    finally:
+        event.remove(store.engine, "before_cursor_execute", capture)
+        store.close()
+    return plans
+
+
+def _plans(store: Any, statements: list[tuple[str, Any]]) -> dict[str, Any]:
+    texts = []
+    with store.engine.connect() as connection:
+        for statement, parameters in statements:
+            rows = connection.exec_driver_sql("EXPLAIN " + statement, parameters).fetchall()
+            texts.append("\n".join(row[0] for row in rows))
+    joined = "\n".join(texts)
+    sequential = sorted(set(re.findall(r"Seq Scan on (\w+)", joined)) & set(LARGE_TABLES))
+    indexes = sorted(set(re.findall(r"Index (?:Only )?Scan(?: Backward)? using (\w+)", joined))
+                     | set(re.findall(r"Bitmap Index Scan on (\w+)", joined)))
+    return {"uses_index": bool(indexes) and not sequential, "indexes": indexes, "sequential_scans": sequential,
+            "plans": texts}
+
+
+def run(report: Report, workdir: Path, mode: str, seconds: float, requests: int, tool: str, admin_url: str) -> None:
+    labels = ["10k", "100k", "1m"]
+    print(f"[4] scale on PostgreSQL: {', '.join(labels)} passports", flush=True)
+    figures = {label: measure(label, workdir, seconds, requests, tool, admin_url) for label in labels}
+    plans = explain("1m", admin_url)
+    report.details["4-scale"] = {"figures": figures, "explain_1m": plans, "mode": mode}
+    small, large = figures["10k"], figures["1m"]
+    ok = small["resolve"]["errors"] == 0 and large["resolve"]["errors"] == 0
+    report.add(cost("4-scale-resolve-p50", large["resolve"]["p50_ms"], small["resolve"]["p50_ms"], "ms",
+                    RESOLVE_TARGET, ok=ok, note="10k figure as floor; 1M as product"))
+    for name in _queries({"passports": 1, "templates": 1}, {0: ""}, random.Random(0)):
+        report.add(cost(f"4-scale-{name}-p50", large[name]["p50_ms"], small[name]["p50_ms"], "ms", None,
+                        ok=large[name]["errors"] == 0 and small[name]["errors"] == 0))
+    using = sum(1 for plan in plans.values() if plan["uses_index"])
+    report.add(Result_index(using, len(plans)))
+
+
+def Result_index(using: int, total: int) -> Any:  # noqa: N802 - reads as the figure it makes
+    from bench.common import Result
+
+    return Result("4-explain-1m-index-use", float(using), float(total), "plans", using / total if total else None,
+                  1.0, using == total, "plans using an index, of all search filters and inventory queries")
