@@ -2,4 +2,6 @@
 
 from passport.cli import apikeys, codes, demo, documents, imports, organisations, passports, reports, schemas, server
 
-__all__ = ["apikeys", "codes", "demo", "documents", "imports", "organisations", "passports", "reports", "schemas", "server"]
+__all__ = [
+    "apikeys", "codes", "demo", "documents", "imports", "organisations", "passports", "reports", "schemas", "server",
+]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
@@ -9,8 +10,6 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
-
-import hashlib
 
 from passport.access import Role
 from passport.errors import IdempotencyKeyReused, InvalidInput, NotFound

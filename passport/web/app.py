@@ -21,9 +21,9 @@ from passport.web import (
     openapi,
     resolver,
 )
+from passport.web.metrics import Metrics, MetricsMiddleware
 from passport.web.pages import STATIC, LruCache, PageRenderer
 from passport.web.problems import add_problem_handlers
-from passport.web.metrics import Metrics, MetricsMiddleware
 from passport.web.security import SecurityHeaders
 
 

@@ -25,7 +25,7 @@ def readyz(request: Request) -> JSONResponse:
     context = request.app.state.context
     try:
         context.store.ping()
-    except Exception:  # noqa: BLE001 - any database failure means "not ready"; its text may hold the URL
+    except Exception:
         return JSONResponse({"type": "/problems/service-unavailable", "title": "Not ready", "status": 503,
                              "detail": "the database does not answer", "instance": "/readyz"}, status_code=503,
                             media_type="application/problem+json", headers={"Retry-After": "5"})
