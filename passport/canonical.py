@@ -150,21 +150,42 @@ _FALLBACK = _Fallback()
 _TWO_53 = float(MAX_EXACT_INTEGER)
 
 
-def _number(value: float) -> Any:
+def _number(value: float, fragments: bool = True) -> Any:
     if value - value != 0:  # NaN or an infinity: the slow path refuses it
         raise _FALLBACK
     if value.is_integer():
         if -_TWO_53 < value < _TWO_53:
-            return int(value)
-        return orjson.Fragment(_float(value))
-    if 1e-6 <= abs(value) < 1e-5:
-        return orjson.Fragment(_float(value))
-    return value
+            return int(value)  # written alike by both paths
+    elif not 1e-6 <= abs(value) < 1e-5:
+        return value
+    if not fragments:
+        raise _FALLBACK
+    return orjson.Fragment(_float(value))
 
 
-def _prepared(value: Any) -> Any:
-    """``value`` with its doubles as orjson must see them; _Fallback when the slow path is needed."""
+class Prepared(dict[str, Any]):
+    """A JSON object as :func:`prepare` gives it: already in the form the fast path writes, so canonicalising a value
+    that contains it does not walk it again (one document, canonicalised within several credentials)."""
+
+
+def prepare(value: Any) -> Any:
+    """``value`` (a JSON object) readied once for canonicalisation inside other values: a :class:`Prepared` with the
+    same canonical bytes, or ``value`` itself when the fast path cannot take it as a whole. Objects derived from a
+    Prepared by keeping some of its members (a projection) may be wrapped in Prepared again."""
+    if type(value) is not dict:
+        return value
+    try:
+        return Prepared(_prepared(value, fragments=False))
+    except _Fallback:
+        return value
+
+
+def _prepared(value: Any, fragments: bool = True) -> Any:
+    """``value`` with its doubles as orjson must see them; _Fallback when the slow path is needed (or a double needs
+    to be pre-written and ``fragments`` is false: a Prepared holds only what the slow path also reads)."""
     kind = type(value)
+    if kind is Prepared:
+        return value
     if kind is dict:
         out = {}
         for key, item in value.items():
@@ -174,9 +195,9 @@ def _prepared(value: Any) -> Any:
             if item_kind is str or item_kind is int or item_kind is bool or item is None:
                 out[key] = item
             elif item_kind is float:
-                out[key] = _number(item)
+                out[key] = _number(item, fragments)
             else:
-                out[key] = _prepared(item)
+                out[key] = _prepared(item, fragments)
         return out
     if kind is list or kind is tuple:
         items = []
@@ -185,14 +206,14 @@ def _prepared(value: Any) -> Any:
             if item_kind is str or item_kind is int or item_kind is bool or item is None:
                 items.append(item)
             elif item_kind is float:
-                items.append(_number(item))
+                items.append(_number(item, fragments))
             else:
-                items.append(_prepared(item))
+                items.append(_prepared(item, fragments))
         return items
     if kind is str or kind is int or kind is bool or value is None:
         return value
     if kind is float:
-        return _number(value)
+        return _number(value, fragments)
     raise _FALLBACK
 
 
@@ -225,4 +246,4 @@ def digest(value: Any) -> str:
     return "sha256:" + hashlib.sha256(canonicalize(value)).hexdigest()
 
 
-__all__ = ["MAX_EXACT_INTEGER", "canonical_object", "canonicalize", "digest", "sha256"]
+__all__ = ["MAX_EXACT_INTEGER", "Prepared", "canonical_object", "canonicalize", "digest", "prepare", "sha256"]

@@ -11,11 +11,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from passport.access import Role, View, field_in_view, view_for
+from passport.access import Role, View, field_in_view
 from passport.errors import Forbidden, InvalidInput
 from passport.materials import RECOVERY_2027, RECOVERY_2031, RECYCLED_2031, RECYCLED_2036
+from passport.service.access_control import AccessPolicy, log_aggregate
 from passport.service.apikeys import Caller
 from passport.service.context import ServiceContext
+from passport.storage import AccessScope
 
 GROUPS = ("material", "chemistry", "category", "status", "month", "manufacturer", "holder")
 # what each filter or grouping reveals; None: passport metadata every view has
@@ -33,18 +35,23 @@ METALS = ("Co", "Li", "Ni", "Pb")
 
 @dataclass(frozen=True)
 class Scope:
-    """The passports a caller may aggregate over, and the view its filters and groupings must stay within."""
+    """The passports a caller may aggregate over (None: every passport, for authorities), and the view its filters
+    and groupings must stay within."""
 
     view: View
-    organisation: str | None  # only this organisation's passports (a manufacturer); None: every passport
+    passports: AccessScope | None
+    policy: AccessPolicy
 
 
-def scope_for(caller: Caller) -> Scope:
-    if caller.role is Role.MANUFACTURER:
-        return Scope(View.FULL, caller.organisation)
-    if caller.role in (Role.LEGITIMATE_INTEREST, Role.AUTHORITY):
-        return Scope(view_for(caller.role), None)
-    raise Forbidden("inventories and reports need material data: a manufacturer, legitimate-interest or authority key")
+def scope_for(context: ServiceContext, caller: Caller) -> Scope:
+    """Makers and legitimate-interest organisations aggregate what they are responsible for, hold, own or were
+    granted (Art. 77(2)); authorities every passport; others nothing, since inventories need material data."""
+    if caller.role not in (Role.MANUFACTURER, Role.LEGITIMATE_INTEREST, Role.AUTHORITY):
+        raise Forbidden(
+            "inventories and reports need material data: a manufacturer, legitimate-interest or authority key")
+    policy = AccessPolicy.load(context, caller)
+    view = View.AUTHORITY if caller.role is Role.AUTHORITY else View.LEGITIMATE_INTEREST
+    return Scope(view, policy.scope(), policy)
 
 
 def _check_reveals(scope: Scope, names: Iterable[str], what: str) -> None:
@@ -76,29 +83,19 @@ class InventoryQuery:
 
 def inventory(context: ServiceContext, caller: Caller, query: InventoryQuery) -> dict[str, Any]:
     """Recoverable material masses (kg) and passport counts, grouped as asked (material always among the groups)."""
-    scope = scope_for(caller)
+    scope = scope_for(context, caller)
     unknown = set(query.group_by) - set(GROUPS)
     if unknown:
         raise InvalidInput(f"groupBy: unknown {', '.join(sorted(unknown))}; choose from {', '.join(GROUPS)}")
     groups = tuple(dict.fromkeys(("material", *query.group_by)))
     _check_reveals(scope, groups, "groupBy")
     _check_reveals(scope, query.filters(), "filter")
-    rows = context.store.inventory(
-        organisation=scope.organisation,
-        filters=query.filters(),
-        since=query.since,
-        until=query.until,
-        group_by=groups,
-        include_ceased=query.include_ceased,
-    )
-    passports = context.store.inventory_count(
-        organisation=scope.organisation,
-        filters=query.filters(),
-        since=query.since,
-        until=query.until,
-        include_ceased=query.include_ceased,
-    )
-    return {"groupBy": list(groups), "passports": passports, "rows": rows}
+    window: dict[str, Any] = {"scope": scope.passports, "filters": query.filters(), "since": query.since,
+                              "until": query.until, "include_ceased": query.include_ceased}
+    rows = context.store.inventory(group_by=groups, **window)
+    counts = context.store.count_by_manufacturer(**window)
+    log_aggregate(context, caller, "inventory", scope.view, dict(counts))
+    return {"groupBy": list(groups), "passports": sum(counts.values()), "rows": rows}
 
 
 # --- recycled content (Art. 8) ------------------------------------------------------------------------------------
@@ -140,11 +137,16 @@ def recycled_content_report(context: ServiceContext, caller: Caller, by: str = "
     Art. 8 minimums for 2031 and 2036. LMT batteries are in scope from 2036 only."""
     if by not in ("model", "manufacturer"):
         raise InvalidInput("by: model or manufacturer")
-    scope = scope_for(caller)
+    scope = scope_for(context, caller)
     figures: dict[str, dict[str, _MetalFigures]] = defaultdict(lambda: {m: _MetalFigures() for m in METALS})
     categories: dict[str, set[str]] = defaultdict(set)
     chemistries: dict[str, set[str]] = defaultdict(set)
-    for row in context.store.recycled_content_rows(scope.organisation):
+    rows = context.store.recycled_content_rows(scope.passports)
+    per_manufacturer: dict[str, int] = {}
+    for row in rows:
+        per_manufacturer[row["organisation"]] = per_manufacturer.get(row["organisation"], 0) + 1
+    log_aggregate(context, caller, "report", scope.view, per_manufacturer)
+    for row in rows:
         key = row["organisation"] if by == "manufacturer" else (row["model_id"] or f"gtin:{row['gtin']}")
         categories[key].add(row["category"])
         chemistries[key].add(row["chemistry"])

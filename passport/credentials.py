@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from passport.access import VIEW_ORDER, View, project
-from passport.canonical import digest
+from passport.canonical import Prepared, digest, prepare
 from passport.errors import VerificationError
 from passport.signing import KeyResolver, PublicKeyInfo, Signer, sign_canonical, verify_proof
 from passport.urls import Urls
@@ -67,7 +67,8 @@ def build_credential(
         credential_subject["previousVersionHash"] = previous_hash
     if subject.ceased:
         credential_subject["passportStatus"] = "ceased"
-    credential_subject["passport"] = dict(passport_view)
+    credential_subject["passport"] = (Prepared(passport_view) if isinstance(passport_view, Prepared)
+                                      else dict(passport_view))
     return {
         "@context": [VC_CONTEXT, urls.context()],
         "id": urls.credential_id(subject.passport_id, subject.version, view.value),
@@ -88,9 +89,13 @@ def sign_version(
     """Sign every view of ``document`` (full wire form). ``previous``: the stored credentials of version N-1."""
     credentials: dict[str, bytes] = {}
     full_hash = ""
+    # readied for canonicalisation once, not once per view: a projection keeps only readied members
+    readied = prepare(document)
     for view in VIEW_ORDER:
         previous_hash = credential_hash(_load(previous[view.value])) if previous else None
-        credential = build_credential(urls, subject, view, project(document, view), previous_hash)
+        projected = project(readied, view)
+        passport_view = Prepared(projected) if isinstance(readied, Prepared) else projected
+        credential = build_credential(urls, subject, view, passport_view, previous_hash)
         # each view canonicalised once: its hash (signed, and the full view's the version hash) and its stored bytes
         unsigned_bytes, signed_bytes = sign_canonical(credential, signer, subject.valid_from)
         if view is View.FULL:

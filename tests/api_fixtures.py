@@ -6,6 +6,8 @@ Test modules import what they use from here (``from tests.api_fixtures import ap
 
 from __future__ import annotations
 
+import datetime as dt
+
 import base64
 import copy
 import json
@@ -21,7 +23,9 @@ from passport.access import VIEW_AUDIENCES, View, project
 from passport.models.base import Audience
 from passport.models.introspect import FieldNode, leaves, unwrap
 from passport.models.passport import Passport
-from passport.service.apikeys import create_api_key
+from passport.access import Role
+from passport.service.access_control import decide_purpose, grant
+from passport.service.apikeys import Caller, create_api_key
 from passport.service.context import ServiceContext
 from passport.service.organisations import create_organisation
 from passport.web.app import create_app
@@ -85,12 +89,19 @@ ApiFactory = Callable[..., Awaitable[Api]]
 
 
 def seed_roles(context: ServiceContext) -> dict[str, str]:
-    """Organisations and one API key per role."""
+    """Organisations and one API key per role. The legitimate-interest organisation, a recycler approved for that
+    purpose, holds a grant from OWNER_ORG covering all its passports (issue 8: without one it would read the public
+    view only; tests/test_access_grants.py covers that case)."""
     keys: dict[str, str] = {}
     for role, (organisation, key_role) in ROLE_KEYS.items():
         if organisation not in {o.slug for o in context.store.list_organisations()}:
             create_organisation(context, organisation, organisation.title())
         keys[role] = create_api_key(context, organisation, key_role, label=role)[1]
+    recycler, owner = ROLE_KEYS[LEGITIMATE][0], ROLE_KEYS[OWNER][0]
+    admin = Caller(Role.ADMIN, ROLE_KEYS[ADMIN][0])
+    decide_purpose(context, admin, recycler, "recycler", approve=True)
+    grant(context, Caller(Role.MANUFACTURER, owner), recycler, "manufacturer", owner, "recycler",
+          context.clock() + dt.timedelta(days=365))
     return keys
 
 

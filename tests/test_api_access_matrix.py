@@ -206,7 +206,9 @@ def search_calls(w: World) -> list[Call]:
         f"manufacturer={OWNER_ORG}", f"model={w.model_id}", "updatedSince=2026-01-01T00:00:00Z", "limit=1")]
     calls += [Call(f"csv {query or 'all'}", "GET", f"{s}?{query}", ALL, {"headers": {"Accept": "text/csv"}})
               for query in ("", f"serial={serial}", f"manufacturer={OWNER_ORG}")]
-    status_readers = {LEGITIMATE: 200}
+    # Makers and legitimate-interest organisations may filter by status; the search then keeps to the passports
+    # they may see beyond the public view (responsible, custody, grants, ownership): issue 8.
+    status_readers = {LEGITIMATE: 200, OWNER: 200, OTHER: 200}
     calls += [
         Call("search by status", "GET", f"{s}?status=remanufactured", only(status_readers, anonymous=403)),
         Call("search by status, own", "GET", f"{s}?status=remanufactured&manufacturer={OWNER_ORG}",
@@ -433,14 +435,20 @@ async def test_administration(world: World, role: str, clock: FakeClock) -> None
 
 
 async def test_fields_outside_a_view_cannot_be_filtered(world: World) -> None:
-    """DESIGN §3: a role may filter only by fields its view contains (the status is Annex XIII point 4)."""
+    """DESIGN §3: a role may filter only by fields its view contains (the status is Annex XIII point 4). Makers and
+    legitimate-interest organisations may, but then only over the passports they may see beyond the public view
+    (issue 8): a rival's passports never answer a status filter."""
     for role, query, status in [
         (ANONYMOUS, "status=original", 403), (AUTHORITY, "status=original", 403), (ADMIN, "status=waste", 403),
-        (OWNER, "status=original", 403), (OWNER, f"status=original&manufacturer={OTHER_ORG}", 403),
-        (OTHER, f"status=original&manufacturer={OWNER_ORG}", 403),
-        (OWNER, f"status=original&manufacturer={OWNER_ORG}", 200), (LEGITIMATE, "status=original", 200),
+        (OWNER, "status=original", 200), (OWNER, f"status=original&manufacturer={OWNER_ORG}", 200),
+        (LEGITIMATE, "status=original", 200),
     ]:
         response = await world.api.request(role, "GET", f"{API}/passports?{query}")
         assert response.status_code == status, (role, query, response.text)
         if status == 403:
             assert response.json()["type"] == "/problems/forbidden"
+    for role, query in [(OWNER, f"status=original&manufacturer={OTHER_ORG}"),
+                        (OTHER, f"status=original&manufacturer={OWNER_ORG}")]:
+        response = await world.api.request(role, "GET", f"{API}/passports?{query}")
+        assert response.status_code == 200, (role, query, response.text)
+        assert response.json()["items"] == [], (role, query)

@@ -7,7 +7,7 @@ logged; grants, requests and owner registrations are audited."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from passport.access import Role, View, view_for
@@ -129,9 +129,9 @@ def log_reads(
 
 
 def log_aggregate(
-    context: ServiceContext, caller: Caller, channel: str, view: View, counts: dict[str | None, int]
+    context: ServiceContext, caller: Caller, channel: str, view: View, counts: Mapping[str, int]
 ) -> None:
-    """One entry per manufacturer whose passports an inventory or report aggregated (None: unknown)."""
+    """One entry per manufacturer (responsible operator) whose passports an inventory or report aggregated."""
     if caller.organisation is None:
         return
     now = truncate_ms(context.clock())

@@ -9,7 +9,7 @@ import datetime as dt
 import io
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
@@ -17,6 +17,7 @@ from passport.access import Role, View, field_in_view, keep_tree, view_for
 from passport.errors import Forbidden, InvalidInput
 from passport.models.introspect import all_fields
 from passport.models.passport import Passport
+from passport.service.access_control import AccessPolicy, Decision, log_reads
 from passport.service.apikeys import Caller
 from passport.service.context import ServiceContext
 from passport.storage import PassportRecord, SearchQuery
@@ -36,11 +37,15 @@ FILTERS: Mapping[str, tuple[str, tuple[str, ...] | None]] = {
 }
 
 
+PUBLIC_ONLY = Decision(View.PUBLIC)
+
+
 @dataclass(frozen=True)
 class Row:
     record: PassportRecord
     view: View
     passport: Mapping[str, Any]
+    decision: Decision = PUBLIC_ONLY
 
     def as_json(self) -> dict[str, Any]:
         return {"passportId": f"urn:uuid:{self.record.passport_id}", "version": self.record.current_version,
@@ -54,14 +59,14 @@ class Page:
     view: View  # the widest view a row of this search may have (what the CSV header covers)
 
 
-def row_view(caller: Caller, record: PassportRecord) -> View:
-    return view_for(caller.role, responsible=caller.organisation == record.organisation)
-
-
 def filter_view(caller: Caller, filters: Mapping[str, str | None]) -> View:
-    """The view every row of the search is guaranteed to have: what filters may touch."""
+    """The view the filters may touch. A maker filtering its own passports has the full view of every row; a
+    legitimate-interest organisation has its view of the passports it may see, so its filters on non-public fields
+    also keep the search to those passports (a status filter must not tell which other passports are waste)."""
     if caller.role is Role.MANUFACTURER and filters.get("manufacturer") == caller.organisation:
         return View.FULL
+    if caller.role is Role.MANUFACTURER:
+        return View.LEGITIMATE_INTEREST
     return view_for(caller.role)
 
 
@@ -80,39 +85,72 @@ def decode_cursor(cursor: str) -> str:
 
 
 def build_query(
-    caller: Caller, filters: Mapping[str, str | None], *, updated_since: dt.datetime | None = None,
+    policy: AccessPolicy, filters: Mapping[str, str | None], *, updated_since: dt.datetime | None = None,
     updated_before: dt.datetime | None = None, cursor: str | None = None, limit: int = 100,
 ) -> SearchQuery:
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"limit: between 1 and {MAX_LIMIT}")
+    caller = policy.caller
     allowed = filter_view(caller, filters)
     values: dict[str, Any] = {}
+    private = False
     for name, value in filters.items():
         if value is None:
             continue
         field, path = FILTERS[name]
         if path is not None and not field_in_view(path, allowed):
             raise Forbidden(f"filter {name!r}: your view ({allowed.value}) does not contain that field")
+        private = private or (path is not None and not field_in_view(path, View.PUBLIC))
         values[field] = value
+    scope = None
+    if private and caller.role in (Role.LEGITIMATE_INTEREST, Role.MANUFACTURER) and allowed is not View.FULL:
+        scope = policy.scope()
     return SearchQuery(
         **values, updated_since=updated_since, updated_before=updated_before,
-        include_ceased=allowed is not View.PUBLIC, after=decode_cursor(cursor) if cursor else None, limit=limit,
+        include_ceased=caller.role is not Role.ANONYMOUS, after=decode_cursor(cursor) if cursor else None,
+        limit=limit, scope=scope,
     )
 
 
-def search(context: ServiceContext, caller: Caller, query: SearchQuery) -> Page:
-    widest = View.FULL if caller.role is Role.MANUFACTURER else view_for(caller.role)
-    views = sorted({view_for(caller.role).value, widest.value})
+CREDENTIALS_READ: Mapping[Role, tuple[str, ...]] = {
+    Role.MANUFACTURER: ("public", "legitimate_interest", "full"),
+    Role.LEGITIMATE_INTEREST: ("public", "legitimate_interest"),
+    Role.AUTHORITY: ("authority",),
+}
+
+
+def search(context: ServiceContext, policy: AccessPolicy, query: SearchQuery) -> Page:
+    """One page, each row in the view the access policy gives the caller for that passport."""
+    role = policy.caller.role
+    views = CREDENTIALS_READ.get(role, ("public",))
     found = context.store.search(query, views)
     rows = []
     for record, credentials in found:
-        view = row_view(caller, record)
-        if record.ceased and view is View.PUBLIC:
+        decision = policy.decide(record)
+        if record.ceased and decision.view is View.PUBLIC:
             continue  # Art. 77(8): a ceased passport is gone for the public
-        subject = json.loads(credentials[view.value])["credentialSubject"]
-        rows.append(Row(record, view, subject["passport"]))
+        subject = json.loads(credentials[decision.view.value])["credentialSubject"]
+        rows.append(Row(record, decision.view, subject["passport"], decision))
     more = len(found) == query.limit
+    widest = View.FULL if role is Role.MANUFACTURER else view_for(role)
     return Page(rows, encode_cursor(found[-1][0].passport_id) if more and found else None, widest)
+
+
+def logged(context: ServiceContext, page: Page, caller: Caller, channel: str) -> Page:
+    """The page, its reads of non-public data written to the access log."""
+    log_reads(context, caller, [(row.record, row.decision) for row in page.rows], channel)
+    return page
+
+
+def all_pages(context: ServiceContext, policy: AccessPolicy, query: SearchQuery, first: Page,
+              channel: str) -> Iterator[Page]:
+    """Every page of a search from ``first`` on, each logged (CSV exports read everything they match)."""
+    page = logged(context, first, policy.caller, channel)
+    yield page
+    while page.next_cursor:
+        page = logged(context, search(context, policy, replace(query, after=decode_cursor(page.next_cursor))),
+                      policy.caller, channel)
+        yield page
 
 
 # --- CSV ------------------------------------------------------------------------------------------------------
@@ -175,5 +213,5 @@ def csv_lines(pages: Iterator[Page], view: View) -> Iterator[str]:
         buffer.truncate()
 
 
-__all__ = ["FILTERS", "MAX_LIMIT", "Page", "Row", "build_query", "columns", "csv_lines", "flatten", "row_view",
-           "search"]
+__all__ = ["FILTERS", "MAX_LIMIT", "Page", "Row", "all_pages", "build_query", "columns", "csv_lines", "flatten",
+           "logged", "search"]

@@ -113,7 +113,7 @@ class Store(Protocol):
     def inventory(
         self,
         *,
-        organisation: str | None,
+        scope: AccessScope | None,
         filters: Mapping[str, Any],
         since: dt.datetime | None,
         until: dt.datetime | None,
@@ -123,13 +123,22 @@ class Store(Protocol):
     def inventory_count(
         self,
         *,
-        organisation: str | None,
+        scope: AccessScope | None,
         filters: Mapping[str, Any],
         since: dt.datetime | None,
         until: dt.datetime | None,
         include_ceased: bool,
     ) -> int: ...
-    def recycled_content_rows(self, organisation: str | None) -> list[dict[str, Any]]: ...
+    def count_by_manufacturer(
+        self,
+        *,
+        scope: AccessScope | None,
+        filters: Mapping[str, Any],
+        since: dt.datetime | None,
+        until: dt.datetime | None,
+        include_ceased: bool,
+    ) -> dict[str, int]: ...
+    def recycled_content_rows(self, scope: AccessScope | None) -> list[dict[str, Any]]: ...
     def recovery_rows(self, recycler: str | None = None) -> list[dict[str, Any]]: ...
 
     # scoped access (passport/storage/access_sql.py)

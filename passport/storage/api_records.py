@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from passport.storage.access_records import AccessScope
+
 
 @dataclass(frozen=True)
 class ApiKeyRecord:
@@ -94,6 +96,7 @@ class SearchQuery:
     after: str | None = None  # passport id of the last row of the previous page
     limit: int = 100
     passport_ids: tuple[str, ...] | None = field(default=None)
+    scope: AccessScope | None = None  # only passports this caller may see beyond the public view
 
 
 __all__ = ["ApiKeyRecord", "ImportRecord", "ImportResult", "JobRecord", "ModelRecord", "ModelVersion", "SearchQuery"]

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Engine, RowMapping, and_, delete, insert, sel
 from sqlalchemy.exc import IntegrityError
 
 from passport.errors import Conflict, NotFound
+from passport.storage.access_sql import scope_condition
 from passport.storage.api_records import (
     ApiKeyRecord,
     ImportRecord,
@@ -438,6 +439,8 @@ def _conditions(query: SearchQuery) -> list[Any]:
         conditions.append(c.id > query.after)
     if query.passport_ids is not None:
         conditions.append(c.id.in_(query.passport_ids))
+    if query.scope is not None:
+        conditions.append(scope_condition(query.scope))
     return conditions
 
 

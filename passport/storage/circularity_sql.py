@@ -9,6 +9,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
+from passport.storage.access_records import AccessScope
+from passport.storage.access_sql import scope_condition
 from passport.storage.circularity_tables import passport_materials, recoveries, recycled_content
 from passport.storage.records import PassportRecord
 from passport.storage.tables import organisations, passports
@@ -58,7 +60,7 @@ class CircularitySqlMixin:
 
     def _scope(
         self,
-        organisation: str | None,
+        scope: AccessScope | None,
         filters: Mapping[str, Any],
         since: dt.datetime | None,
         until: dt.datetime | None,
@@ -66,8 +68,8 @@ class CircularitySqlMixin:
     ) -> list[Any]:
         c = passports.c
         conditions: list[Any] = []
-        if organisation is not None:
-            conditions.append(c.organisation_id == _org_id(organisation))
+        if scope is not None:
+            conditions.append(scope_condition(scope))
         for name, column in (("status", c.status), ("chemistry", c.chemistry), ("category", c.category)):
             if name in filters:
                 conditions.append(column == filters[name])
@@ -113,7 +115,7 @@ class CircularitySqlMixin:
     def inventory(
         self,
         *,
-        organisation: str | None,
+        scope: AccessScope | None,
         filters: Mapping[str, Any],
         since: dt.datetime | None,
         until: dt.datetime | None,
@@ -129,7 +131,7 @@ class CircularitySqlMixin:
                 func.count(func.distinct(passports.c.id)).label("passports"),
             )
             .select_from(passport_materials.join(passports, passports.c.id == passport_materials.c.passport_id))
-            .where(*self._scope(organisation, filters, since, until, include_ceased))
+            .where(*self._scope(scope, filters, since, until, include_ceased))
             .group_by(*columns)
             .order_by(*columns)
         )
@@ -139,7 +141,7 @@ class CircularitySqlMixin:
     def inventory_count(
         self,
         *,
-        organisation: str | None,
+        scope: AccessScope | None,
         filters: Mapping[str, Any],
         since: dt.datetime | None,
         until: dt.datetime | None,
@@ -148,14 +150,28 @@ class CircularitySqlMixin:
         query = (
             select(func.count())
             .select_from(passports)
-            .where(*self._scope(organisation, filters, since, until, include_ceased))
+            .where(*self._scope(scope, filters, since, until, include_ceased))
         )
         with self.engine.connect() as connection:
             return int(connection.execute(query).scalar_one())
 
-    def recycled_content_rows(self, organisation: str | None) -> list[dict[str, Any]]:
+    def count_by_manufacturer(
+        self, *, scope: AccessScope | None, filters: Mapping[str, Any], since: dt.datetime | None,
+        until: dt.datetime | None, include_ceased: bool,
+    ) -> dict[str, int]:
+        """How many passports of each responsible operator an aggregate covers (for the access log)."""
+        query = (
+            select(organisations.c.slug, func.count())
+            .select_from(passports.join(organisations, organisations.c.id == passports.c.organisation_id))
+            .where(*self._scope(scope, filters, since, until, include_ceased))
+            .group_by(organisations.c.slug)
+        )
+        with self.engine.connect() as connection:
+            return {row[0]: int(row[1]) for row in connection.execute(query)}
+
+    def recycled_content_rows(self, scope: AccessScope | None) -> list[dict[str, Any]]:
         """Per passport (current version, not ceased): model, category, chemistry, metal masses and declared shares."""
-        scope = self._scope(organisation, {}, None, None, False)
+        conditions = self._scope(scope, {}, None, None, False)
         base = (
             select(
                 passports.c.id,
@@ -166,7 +182,7 @@ class CircularitySqlMixin:
                 organisations.c.slug.label("organisation"),
             )
             .join(organisations, organisations.c.id == passports.c.organisation_id)
-            .where(*scope)
+            .where(*conditions)
         )
         rows: dict[str, dict[str, Any]] = {}
         with self.engine.connect() as connection:

@@ -14,11 +14,12 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from passport.access import Role, View, view_contains
 from passport.clock import rfc3339
 from passport.errors import Forbidden, Gone, InvalidInput, PreconditionFailed, VersionConflict
+from passport.service.access_control import NO_ACCESS_NOTE, AccessPolicy, Decision, log_reads
 from passport.service.apikeys import Caller
 from passport.service.context import ServiceContext
 from passport.service.lifecycle import Lifecycle, parse_event
 from passport.service.passports import Issued, Passports, full_document, parse_passport_id
-from passport.service.search import Page, build_query, csv_lines, row_view, search
+from passport.service.search import all_pages, build_query, csv_lines, logged, search
 from passport.storage import PassportRecord, VersionRecord
 from passport.web.auth import CallerDep, require
 from passport.web.bodies import MERGE_PATCH_TYPES, read_json
@@ -48,11 +49,25 @@ def _issued_response(context: ServiceContext, issued: Issued, status: int = 201)
     return JSONResponse(content, status_code=status, headers=headers)
 
 
-def _view_of(caller: Caller, record: PassportRecord) -> View:
-    view = row_view(caller, record)
-    if record.ceased and view is View.PUBLIC:
+def _decide(context: ServiceContext, caller: Caller, record: PassportRecord) -> Decision:
+    """The caller's view of this passport (its access policy: role, responsibility, custody, grants, ownership)."""
+    decision = AccessPolicy.load(context, caller).decide(record)
+    if record.ceased and decision.view is View.PUBLIC:
         raise Gone(f"passport {record.passport_id} has ceased: the battery was recycled (Art. 77(8))")
-    return view
+    return decision
+
+
+def _access_headers(caller: Caller, decision: Decision) -> dict[str, str]:
+    """Say so when an organisation with a legitimate interest gets the public view for want of access."""
+    if decision.limited and caller.role in (Role.LEGITIMATE_INTEREST, Role.MANUFACTURER):
+        return {"Passport-Access": 'public; reason="no custody, grant or ownership"'}
+    return {}
+
+
+def _access_member(caller: Caller, decision: Decision) -> dict[str, Any]:
+    if decision.limited and caller.role in (Role.LEGITIMATE_INTEREST, Role.MANUFACTURER):
+        return {"access": {"view": "public", "note": NO_ACCESS_NOTE}}
+    return {}
 
 
 @router.post("", status_code=201, response_model=IssuedPassport, summary="Issue a passport",
@@ -81,10 +96,13 @@ def read(passport_id: PassportId, context: Context, caller: CallerDep, version: 
     """The passport as the caller's role may see it (DESIGN §3): anonymous and admins the public view, persons with a
     legitimate interest and authorities theirs, the responsible manufacturer the full view."""
     record = context.store.get_passport(parse_passport_id(passport_id))
-    view = _view_of(caller, record)
+    decision = _decide(context, caller, record)
+    view = decision.view
     stored = context.store.get_version(record.passport_id, version)
-    return JSONResponse(envelope(record, stored, view), headers={"ETag": etag(stored.version, view.value),
-                                                                 "Vary": "Authorization"})
+    log_reads(context, caller, [(record, decision)], "api")
+    return JSONResponse({**envelope(record, stored, view), **_access_member(caller, decision)},
+                        headers={"ETag": etag(stored.version, view.value), "Vary": "Authorization",
+                                 **_access_headers(caller, decision)})
 
 
 @router.patch("/{passport_id}", response_model=IssuedPassport, summary="Revise a passport (JSON Merge Patch)",
@@ -124,7 +142,9 @@ def _stale(base: int) -> str:
 def versions(passport_id: PassportId, context: Context, caller: CallerDep) -> dict[str, Any]:
     """Every version's number, time and issuer; the full view also gets each version's hash and warnings."""
     record = context.store.get_passport(parse_passport_id(passport_id))
-    view = _view_of(caller, record)
+    decision = _decide(context, caller, record)
+    view = decision.view
+    log_reads(context, caller, [(record, decision)], "versions")
     listed = []
     for stored in context.store.list_versions(record.passport_id):
         item: dict[str, Any] = {"version": stored.version, "createdAt": rfc3339(stored.created_at),
@@ -147,11 +167,14 @@ def credential(
 ) -> Response:
     """The W3C VC 2.0 credential exactly as signed and stored (``eddsa-jcs-2022``), or enveloped as a JWS."""
     record = context.store.get_passport(parse_passport_id(passport_id))
-    allowed = _view_of(caller, record)
+    decision = _decide(context, caller, record)
+    allowed = decision.view
     chosen = view or allowed
     if not view_contains(allowed, chosen):
-        raise Forbidden(f"your view is {allowed.value}; the {chosen.value} view is not yours to read")
+        raise Forbidden(f"your view of this passport is {allowed.value}; the {chosen.value} view is not yours to read")
     stored = context.store.get_version(record.passport_id, version)
+    if chosen is not View.PUBLIC:
+        log_reads(context, caller, [(record, Decision(chosen, decision.basis, decision.grant_id))], "credential")
     if format == "jwt":
         from passport.jose import MEDIA_TYPE
         from passport.jose import envelope as jws
@@ -237,12 +260,14 @@ def search_passports(
     filters = {"gtin": gtin, "serial": serial, "manufacturer": manufacturer, "model": model, "category": category,
                "chemistry": chemistry, "status": status}
     since, before = _aware(updated_since), _aware(updated_before)
-    query = build_query(caller, filters, updated_since=since, updated_before=before, cursor=cursor, limit=limit)
+    policy = AccessPolicy.load(context, caller)
+    query = build_query(policy, filters, updated_since=since, updated_before=before, cursor=cursor, limit=limit)
     if "text/csv" in request.headers.get("accept", ""):
-        first = search(context, caller, query)
-        return StreamingResponse(csv_lines(_pages(context, caller, query, first), first.view), media_type="text/csv",
+        first = search(context, policy, query)
+        return StreamingResponse(csv_lines(all_pages(context, policy, query, first, "csv"), first.view),
+                                 media_type="text/csv",
                                  headers={"Content-Disposition": 'attachment; filename="passports.csv"'})
-    page = search(context, caller, query)
+    page = logged(context, search(context, policy, query), caller, "search")
     headers = {"Vary": "Authorization, Accept"}
     if page.next_cursor:
         params = dict(request.query_params) | {"cursor": page.next_cursor}
@@ -261,18 +286,6 @@ def _encode(params: dict[str, str]) -> str:
     from urllib.parse import urlencode
 
     return urlencode(params)
-
-
-def _pages(context: ServiceContext, caller: Caller, query: Any, first: Page) -> Any:
-    from dataclasses import replace
-
-    page = first
-    yield page
-    while page.next_cursor:
-        from passport.service.search import decode_cursor
-
-        page = search(context, caller, replace(query, after=decode_cursor(page.next_cursor)))
-        yield page
 
 
 __all__ = ["envelope", "full_document", "router"]

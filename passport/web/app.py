@@ -9,6 +9,7 @@ from passport import __version__
 from passport.config import Settings
 from passport.service.context import ServiceContext, open_context
 from passport.web import (
+    api_access,
     api_admin,
     api_circularity,
     api_imports,
@@ -44,7 +45,7 @@ def create_app(settings: Settings, context: ServiceContext | None = None) -> Fas
     app.state.pages = PageRenderer(app.state.context)
     app.state.qr_cache = LruCache(4096)
     for module in (meta, identity, resolver, codes, api_passports, api_models, api_imports, api_circularity,
-                   api_admin, console):
+                   api_access, api_admin, console):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(SecurityHeaders, hsts=settings.public_base_url.startswith("https://"))

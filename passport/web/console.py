@@ -8,8 +8,6 @@ services as the API, so they show exactly what the user's role may see."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
-from dataclasses import replace
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -21,8 +19,9 @@ from passport.access import View
 from passport.circularity import InventoryQuery, inventory, recovery_report, recycled_content_report
 from passport.config import Environment
 from passport.errors import PassportError, Unauthorized
+from passport.service.access_control import AccessPolicy, log_reads
 from passport.service.passports import parse_passport_id
-from passport.service.search import Page, build_query, csv_lines, decode_cursor, row_view, search
+from passport.service.search import all_pages, build_query, csv_lines, logged, search
 from passport.service.sessions import Session, check_csrf, session_for, sign_in, sign_out
 from passport.web.api_circularity import csv_response
 from passport.web.charts import Bar, bar_chart, recycled_chart
@@ -125,8 +124,9 @@ def _filters(request: Request) -> dict[str, str | None]:
 def passports_page(request: Request, context: Context) -> Response:
     def build(session: Session) -> dict[str, Any]:
         filters = _filters(request)
-        query = build_query(session.caller, filters, cursor=request.query_params.get("cursor"), limit=50)
-        page = search(context, session.caller, query)
+        policy = AccessPolicy.load(context, session.caller)
+        query = build_query(policy, filters, cursor=request.query_params.get("cursor"), limit=50)
+        page = logged(context, search(context, policy, query), session.caller, "console")
         params = {k: v for k, v in filters.items() if v}
         next_url = f"/console/passports?{urlencode({**params, 'cursor': page.next_cursor})}" if page.next_cursor else ""
         return {
@@ -144,28 +144,22 @@ def passports_csv(request: Request, context: Context) -> Response:
     session = session_for(context, request.cookies.get(SESSION_COOKIE))
     if session is None:
         return RedirectResponse("/console/sign-in", status_code=303)
-    query = build_query(session.caller, _filters(request), limit=1000)
-    first = search(context, session.caller, query)
+    policy = AccessPolicy.load(context, session.caller)
+    query = build_query(policy, _filters(request), limit=1000)
+    first = search(context, policy, query)
     return StreamingResponse(
-        csv_lines(_all_pages(context, session, query, first), first.view),
+        csv_lines(all_pages(context, policy, query, first, "console"), first.view),
         media_type="text/csv",
         headers={"Content-Disposition": 'attachment; filename="passports.csv"'},
     )
-
-
-def _all_pages(context: Any, session: Session, query: Any, first: Page) -> Iterator[Page]:
-    page = first
-    yield page
-    while page.next_cursor:
-        page = search(context, session.caller, replace(query, after=decode_cursor(page.next_cursor)))
-        yield page
 
 
 @router.get("/passports/{passport_id}", response_class=HTMLResponse)
 def passport_page(request: Request, context: Context, passport_id: str) -> Response:
     def build(session: Session) -> dict[str, Any]:
         record = context.store.get_passport(parse_passport_id(passport_id))
-        view = row_view(session.caller, record)
+        decision = AccessPolicy.load(context, session.caller).decide(record)
+        view = decision.view
         if record.ceased and view is View.PUBLIC:
             from passport.errors import Gone
 
@@ -174,6 +168,7 @@ def passport_page(request: Request, context: Context, passport_id: str) -> Respo
         number = int(version_param) if version_param and version_param.isdigit() else None
         stored = context.store.get_version(record.passport_id, number)
         document = stored.credential_json(view.value)["credentialSubject"]["passport"]
+        log_reads(context, session.caller, [(record, decision)], "console")
         history = [
             (n, at.isoformat()[:16].replace("T", " ")) for n, at in context.store.version_dates(record.passport_id)
         ]

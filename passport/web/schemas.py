@@ -29,6 +29,9 @@ class PassportEnvelope(ApiModel):
     view: str = Field(description="public, legitimate_interest, authority or full")
     modelId: str | None = Field(description="Battery model the passport references, if any")
     passport: dict[str, Any] = Field(description="The passport document, restricted to the view")
+    access: dict[str, Any] | None = Field(
+        default=None, description="Present when an organisation with a legitimate interest gets the public view for "
+        "want of custody, a grant or ownership: how to ask for access")
 
 
 class IssuedPassport(PassportEnvelope):
