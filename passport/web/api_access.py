@@ -275,10 +275,7 @@ async def access_log(
 ) -> Response:
     """A responsible operator reads the reads of its own passports (and aggregates over them); authorities read
     everything. Newest first."""
-    if caller.role is Role.AUTHORITY:
-        manufacturer = None
-    else:
-        manufacturer = require(caller, Role.MANUFACTURER)
+    manufacturer = None if caller.role is Role.AUTHORITY else require(caller, Role.MANUFACTURER)
     if since is not None and since.tzinfo is None:
         raise InvalidInput("since needs a time zone")
     entries = await run_in_threadpool(
