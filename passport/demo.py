@@ -37,6 +37,8 @@ ORGANISATIONS: tuple[tuple[str, str, str], ...] = (
     ("secondlife", "SecondLife Storage GmbH", "manufacturer"),
     ("collectco", "CollectCo Battery Collection GmbH", "legitimate_interest"),
     ("recyclex", "RecycleX Hydrometallurgy AB", "legitimate_interest"),
+    ("fixit", "FixIt Battery Repair Ltd", "legitimate_interest"),
+    ("fleetco", "FleetCo Vehicle Leasing SE", "legitimate_interest"),
     ("msa", "Federal Market Surveillance Authority", "authority"),
     ("operations", "Passport Service Operations", "admin"),
 )
@@ -304,8 +306,9 @@ def load(context: ServiceContext, keys_file: Path | None = None, count: int | No
     if keys_file is not None:
         _write_secret(keys_file, json.dumps(keys, indent=2) + "\n")
     rng = random.Random(20270218)  # noqa: S311 - not for secrets: the same demo every time
-    issued = _issue_all(context, rng, count)
+    issued, models = _issue_all(context, rng, count)
     _lifecycles(context, issued, rng)
+    _access(context, issued, models)
     return DemoResult(context.store.count_passports(), keys, _samples(context), True)
 
 
@@ -328,10 +331,14 @@ def _organisations(context: ServiceContext) -> dict[str, str]:
     return keys
 
 
-def _issue_all(context: ServiceContext, rng: random.Random, count: int | None) -> dict[str, list[str]]:
+def _issue_all(
+    context: ServiceContext, rng: random.Random, count: int | None
+) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """Passports and model ids, by model identifier."""
     names = {slug: name for slug, name, _ in ORGANISATIONS}
     passports = Passports(context)
     issued: dict[str, list[str]] = {}
+    models: dict[str, str] = {}
     scale = 1.0 if count is None else count / sum(spec.count for spec in MODELS)
     for spec in MODELS:
         model, _ = BatteryModels(context).register(spec.organisation, _model_document(spec, names[spec.organisation]))
@@ -339,8 +346,8 @@ def _issue_all(context: ServiceContext, rng: random.Random, count: int | None) -
         for index in range(1, max(1, round(spec.count * scale)) + 1):
             item = _item(spec, index, rng, names[spec.organisation])
             ids.append(passports.issue(spec.organisation, item, model.model_id).passport_id)
-        issued[spec.identifier] = ids
-    return issued
+        issued[spec.identifier], models[spec.identifier] = ids, model.model_id
+    return issued, models
 
 
 def _event(custody: Custody, passport_id: str, organisation: str, body: Mapping[str, Any]) -> None:
@@ -445,6 +452,65 @@ def _second_life(lifecycle: Lifecycle, passport_id: str, spec: ModelSpec, rng: r
     successor["condition"] = condition
     status = ("repurposed", "re-used", "remanufactured")[rng.randrange(3)]
     lifecycle.repurpose(passport_id, "secondlife", status, successor)
+
+
+def _access(context: ServiceContext, issued: dict[str, list[str]], models: dict[str, str]) -> None:
+    """Who else may read what (Art. 77(2)): approved purposes, grants by manufacturer, model and passport, a revoked
+    grant, an owner, and access requests approved, refused and pending, as the access API would record them."""
+    from passport.access import Role
+    from passport.service import access_control as access
+    from passport.service.apikeys import Caller
+
+    def caller(slug: str) -> Caller:
+        role = {s: r for s, _, r in ORGANISATIONS}[slug]
+        return Caller(Role(role), None if role == "admin" else slug)
+
+    admin = Caller(Role.ADMIN, "operations")
+    for slug, purpose in (
+        ("recyclex", "recycler"),
+        ("collectco", "recycler"),
+        ("fixit", "repairer"),
+        ("fleetco", "aggregator"),
+    ):
+        access.request_purpose(context, caller(slug), purpose)
+        access.decide_purpose(context, admin, slug, purpose, approve=True)
+    later = context.clock() + dt.timedelta(days=730)
+    access.grant(context, caller("voltdrive"), "recyclex", "manufacturer", "voltdrive", "recycler", later)
+    access.grant(context, caller("pedalvolt"), "fixit", "model", models["PV-625-NCA"], "repairer", later)
+    revoked = access.grant(context, caller("gridstore"), "recyclex", "model", models["SEC100-LFP"], "recycler", later)
+    access.revoke_grant(context, caller("gridstore"), revoked.grant_id)
+    fleet = [p for p in issued["VD-75-NMC811"] if not context.store.get_passport(p).ceased][-5:]
+    for passport_id in fleet:
+        access.set_owner(context, caller("voltdrive"), passport_id, "fleetco")
+    lfp = issued["SEC100-LFP"][-1]
+    approved = access.request_access(
+        context,
+        caller("fixit"),
+        "passport",
+        lfp,
+        "repairer",
+        "Inverter fault on site; we need the dismantling and safety data.",
+    )
+    access.decide_request(context, caller("gridstore"), approved.request_id, True, later, None)
+    refused = access.request_access(
+        context, caller("fixit"), "model", models["LT-48-625"], "repairer", "Routine maintenance contract negotiation."
+    )
+    access.decide_request(
+        context,
+        caller("leadtrac"),
+        refused.request_id,
+        False,
+        None,
+        "No maintenance contract with FixIt; ask the fleet operator.",
+    )
+    access.request_access(
+        context,
+        caller("fixit"),
+        "manufacturer",
+        "voltdrive",
+        "repairer",
+        "Independent repair of VoltDrive packs (Art. 77(2)(b)).",
+    )
 
 
 def _samples(context: ServiceContext) -> list[tuple[str, str]]:

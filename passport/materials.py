@@ -3,7 +3,7 @@ name, and the Art. 8 / Annex XII targets they are measured against."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 # CAS registry numbers of the materials the recycling targets and inventories name.
@@ -90,3 +90,18 @@ __all__ = [
     "normalise_recovered",
     "recycled_lines",
 ]
+
+
+def recovery_lines(
+    document: Mapping[str, Any], recovered: Iterable[tuple[str, float]]
+) -> tuple[tuple[str, float | None, float], ...]:
+    """(material, input kg from the composition or None, recovered kg) per recovered material, from a recycler's
+    (name, kg) pairs: the rows recovery rates are computed from."""
+    inputs: dict[str, float] = {}
+    for key, _, _, mass in composition_lines(document):
+        inputs[key] = inputs.get(key, 0.0) + mass
+    totals: dict[str, float] = {}
+    for name, mass in recovered:
+        key = normalise_recovered(name)
+        totals[key] = totals.get(key, 0.0) + mass
+    return tuple((key, inputs.get(key), mass) for key, mass in sorted(totals.items()))

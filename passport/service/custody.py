@@ -31,7 +31,7 @@ from pydantic import Field, TypeAdapter, ValidationError
 
 from passport.clock import rfc3339, truncate_ms
 from passport.errors import DocumentInvalid, Forbidden, TransitionNotAllowed
-from passport.materials import composition_lines, normalise_recovered
+from passport.materials import recovery_lines
 from passport.models.base import ShortText, Text, WireModel
 from passport.models.custody import RecoveredMaterial
 from passport.models.enums import BatteryStatus
@@ -155,7 +155,8 @@ class Custody:
                 "a collected battery is recycled after it was received for treatment",
             )
             changes["ceased"] = True
-            changes["recovered"] = _recovery(document, event)
+            changes["recovered"] = recovery_lines(
+                document, ((m.material, m.mass) for m in event.recovered_materials))
         return self._sign(record, previous, document, organisation, event, to_did, changes)
 
     def _sign(
@@ -211,18 +212,6 @@ def _must_be(organisation: str, allowed: str, who: str) -> None:
 def _require(condition: bool, message: str) -> None:
     if not condition:
         raise TransitionNotAllowed(message)
-
-
-def _recovery(document: Mapping[str, Any], event: RecycledBattery) -> tuple[tuple[str, float | None, float], ...]:
-    """(material, input kg from the composition or None, recovered kg) per recovered material."""
-    inputs: dict[str, float] = {}
-    for key, _, _, mass in composition_lines(document):
-        inputs[key] = inputs.get(key, 0.0) + mass
-    recovered: dict[str, float] = {}
-    for item in event.recovered_materials:
-        key = normalise_recovered(item.material)
-        recovered[key] = recovered.get(key, 0.0) + item.mass
-    return tuple((key, inputs.get(key), mass) for key, mass in sorted(recovered.items()))
 
 
 __all__ = ["CUSTODY_TYPES", "Custody", "CustodyEvent", "parse_custody_event"]

@@ -34,14 +34,14 @@ def verify_passport(context: ServiceContext, passport_id: str) -> DumpReport:
     """Every view's chain of one passport, every proof against the organisations' key history."""
     verifier = _store_verifier(context)
     for version in context.store.list_versions(passport_id):
-        verifier.feed({**_version_line(version), "_line": version.version})
+        verifier.feed({**_version_line(version, None), "_line": version.version})
     return _finish(verifier)
 
 
 def verify_store(context: ServiceContext) -> DumpReport:
     verifier = _store_verifier(context)
     for version in context.store.iter_versions():
-        verifier.feed({**_version_line(version), "_line": version.version})
+        verifier.feed({**_version_line(version, None), "_line": version.version})
     return _finish(verifier)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 from passport.storage.access_records import (
@@ -12,6 +12,7 @@ from passport.storage.access_records import (
     AccessScope,
     AuditEntry,
     GrantRecord,
+    RestoredExtras,
 )
 from passport.storage.api_records import (
     ApiKeyRecord,
@@ -57,6 +58,7 @@ class Store(Protocol):
         self,
         organisation_keys: Sequence[tuple[Organisation, Sequence[KeyRecord]]],
         versions: Iterable[tuple[PassportRecord, VersionRecord, int | None]],
+        extras: Callable[[], RestoredExtras] | None = None,
     ) -> None:
         """Load an export into an empty store in ONE transaction: everything, or nothing when the store is not
         empty, a record conflicts, or ``versions`` raises while it is consumed (the caller verifies as it goes)."""
@@ -82,6 +84,7 @@ class Store(Protocol):
     def get_model(self, model_id: str) -> ModelRecord: ...
     def list_models(self, organisation: str | None = None) -> list[ModelRecord]: ...
     def get_model_version(self, model_id: str, version: int | None = None) -> ModelVersion: ...
+    def model_links(self) -> dict[str, tuple[str, int]]: ...
     def passports_of_model(self, model_id: str, below_version: int) -> list[str]: ...
     def save_job(self, job: JobRecord) -> None: ...
     def get_job(self, job_id: str) -> JobRecord: ...
@@ -196,6 +199,7 @@ __all__ = [
     "ModelVersion",
     "Organisation",
     "PassportRecord",
+    "RestoredExtras",
     "SearchQuery",
     "Store",
     "VersionRecord",

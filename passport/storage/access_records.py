@@ -84,3 +84,17 @@ class AccessScope:
 
 
 __all__ = ["AccessEntry", "AccessRequestRecord", "AccessScope", "AuditEntry", "GrantRecord"]
+
+
+@dataclass
+class RestoredExtras:
+    """What an export carries besides signed history, restored in the same transaction: battery models, purposes,
+    grants, access requests, owners, audit entries. (The access log is not exported: it records reads of this
+    installation.)"""
+
+    models: list[tuple[Any, list[Any]]] = field(default_factory=list)  # (ModelRecord, [ModelVersion])
+    purposes: list[dict[str, Any]] = field(default_factory=list)
+    grants: list[GrantRecord] = field(default_factory=list)
+    requests: list[AccessRequestRecord] = field(default_factory=list)
+    owners: list[dict[str, Any]] = field(default_factory=list)  # passport_id, owner, by, registered_at
+    audit: list[AuditEntry] = field(default_factory=list)

@@ -8,10 +8,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Engine, RowMapping, delete, func, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
 
 from passport.errors import Conflict, NotFound
-from passport.storage.access_records import AccessEntry, AccessRequestRecord, AccessScope, AuditEntry, GrantRecord
+from passport.storage.access_records import (
+    AccessEntry,
+    AccessRequestRecord,
+    AccessScope,
+    AuditEntry,
+    GrantRecord,
+    RestoredExtras,
+)
 from passport.storage.access_tables import (
     access_log,
     access_requests,
@@ -360,13 +366,45 @@ class AccessSqlMixin:
                 for r in rows
             ]
 
-    def add_audit_entries(self, entries: Sequence[AuditEntry]) -> None:
-        """Restore: audit entries as exported."""
-        for entry in entries:
-            try:
-                self.audit(entry)
-            except IntegrityError:
-                raise Conflict(f"audit entry {entry.entry_id} exists") from None
+
+def write_extras(connection: Connection, extras: RestoredExtras, ids: dict[str, int]) -> None:
+    """Restore: models, purposes, grants, requests, owners and audit entries, on the restore's connection."""
+    from passport.storage.api_tables import battery_model_versions, battery_models
+
+    for model, versions in extras.models:
+        connection.execute(insert(battery_models).values(
+            id=model.model_id, organisation_id=ids[model.organisation], gtin=model.gtin,
+            model_identifier=model.model_identifier, current_version=model.current_version,
+            created_at=model.created_at, updated_at=model.updated_at))
+        for version in versions:
+            connection.execute(insert(battery_model_versions).values(
+                model_id=version.model_id, version=version.version, created_at=version.created_at,
+                document=json.dumps(version.document, separators=(",", ":"), ensure_ascii=False)))
+    for purpose in extras.purposes:
+        connection.execute(insert(organisation_purposes).values(
+            organisation_id=ids[purpose["organisation"]], purpose=purpose["purpose"], status=purpose["status"],
+            requested_at=purpose["requested_at"], decided_at=purpose["decided_at"]))
+    for grant in extras.grants:
+        connection.execute(insert(grants).values(
+            id=grant.grant_id, grantee_id=ids[grant.grantee], grantor_id=ids[grant.grantor],
+            scope_kind=grant.scope_kind, scope_value=grant.scope_value, purpose=grant.purpose,
+            created_at=grant.created_at, expires_at=grant.expires_at, revoked_at=grant.revoked_at,
+            request_id=grant.request_id))
+    for request in extras.requests:
+        connection.execute(insert(access_requests).values(
+            id=request.request_id, requester_id=ids[request.requester], approver_id=ids[request.approver],
+            scope_kind=request.scope_kind, scope_value=request.scope_value, purpose=request.purpose,
+            justification=request.justification, status=request.status, created_at=request.created_at,
+            decided_at=request.decided_at, grant_id=request.grant_id, reason=request.reason))
+    for owner in extras.owners:
+        connection.execute(insert(passport_owners).values(
+            passport_id=owner["passport_id"], owner_id=ids[owner["owner"]], registered_by_id=ids[owner["by"]],
+            registered_at=owner["registered_at"]))
+    for entry in extras.audit:
+        connection.execute(insert(audit_log).values(
+            id=entry.entry_id, at=entry.at, actor=entry.actor, role=entry.role, api_key_id=entry.api_key_id,
+            action=entry.action, subject=entry.subject,
+            details=json.dumps(dict(entry.details), separators=(",", ":"), default=str)))
 
 
 def scope_condition(scope: AccessScope) -> Any:
@@ -426,4 +464,4 @@ def count_in_scope(engine: Engine, scope: AccessScope) -> int:
         )
 
 
-__all__ = ["AccessSqlMixin", "count_in_scope", "scope_condition"]
+__all__ = ["AccessSqlMixin", "count_in_scope", "scope_condition", "write_extras"]

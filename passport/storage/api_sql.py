@@ -189,6 +189,13 @@ class ApiSqlMixin:
             raise NotFound(f"no version {number} of battery model {model_id}")
         return ModelVersion(row["model_id"], row["version"], json.loads(row["document"]), row["created_at"])
 
+    def model_links(self) -> dict[str, tuple[str, int]]:
+        """Every passport built from a battery model: passport id -> (model id, model version). For exports."""
+        query = select(passports.c.id, passports.c.model_id, passports.c.model_version).where(
+            passports.c.model_id.is_not(None))
+        with self.engine.connect() as connection:
+            return {row[0]: (row[1], int(row[2])) for row in connection.execute(query)}
+
     def passports_of_model(self, model_id: str, below_version: int) -> list[str]:
         """Passports referencing an older version of a model (what a re-issue job must update)."""
         query = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Engine, RowMapping, bindparam, create_engine, event, func, insert, select, update
@@ -13,7 +13,8 @@ from sqlalchemy.exc import IntegrityError
 
 from passport.errors import Conflict, NotFound, VersionConflict
 from passport.storage import migrate
-from passport.storage.access_sql import AccessSqlMixin
+from passport.storage.access_records import RestoredExtras
+from passport.storage.access_sql import AccessSqlMixin, write_extras
 from passport.storage.api_sql import ApiSqlMixin
 from passport.storage.circularity_sql import CircularitySqlMixin, derived_rows
 from passport.storage.circularity_tables import passport_materials, recycled_content
@@ -232,8 +233,10 @@ class SqlStore(ApiSqlMixin, CircularitySqlMixin, AccessSqlMixin):
         self,
         organisation_keys: Sequence[tuple[Organisation, Sequence[KeyRecord]]],
         versions: Iterable[tuple[PassportRecord, VersionRecord, int | None]],
+        extras: Callable[[], RestoredExtras] | None = None,
     ) -> None:
-        """An export into an empty store, in one transaction (see the Store protocol)."""
+        """An export into an empty store, in one transaction (see the Store protocol). ``extras`` is called once the
+        versions are consumed (the lines after them in the export) and written in the same transaction."""
         try:
             with self.engine.begin() as connection:
                 if not self._is_empty(connection):
@@ -255,6 +258,8 @@ class SqlStore(ApiSqlMixin, CircularitySqlMixin, AccessSqlMixin):
                             f"no organisation {passport.organisation!r} in the export; nothing was written")
                     self._append(connection, passport, version, expected_previous,
                                  organisation_ids[passport.organisation])
+                if extras is not None:
+                    write_extras(connection, extras(), organisation_ids)
         except IntegrityError:
             # Rolled back: do not guess which record it was from a database that no longer holds any of them.
             raise Conflict("the export holds conflicting records (a repeated organisation, key, passport or "
