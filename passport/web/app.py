@@ -17,6 +17,7 @@ from passport.web import (
     api_passports,
     codes,
     console,
+    console_access,
     identity,
     meta,
     openapi,
@@ -45,7 +46,7 @@ def create_app(settings: Settings, context: ServiceContext | None = None) -> Fas
     app.state.pages = PageRenderer(app.state.context)
     app.state.qr_cache = LruCache(4096)
     for module in (meta, identity, resolver, codes, api_passports, api_models, api_imports, api_circularity,
-                   api_access, api_admin, console):
+                   api_access, api_admin, console, console_access):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(SecurityHeaders, hsts=settings.public_base_url.startswith("https://"))
