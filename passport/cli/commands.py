@@ -1,7 +1,20 @@
 """Imports every module that registers sub-commands on the root application."""
 
-from passport.cli import apikeys, codes, demo, documents, imports, organisations, passports, reports, schemas, server
+from passport.cli import (
+    access,
+    apikeys,
+    codes,
+    demo,
+    documents,
+    imports,
+    organisations,
+    passports,
+    reports,
+    schemas,
+    server,
+)
 
 __all__ = [
-    "apikeys", "codes", "demo", "documents", "imports", "organisations", "passports", "reports", "schemas", "server",
+    "access", "apikeys", "codes", "demo", "documents", "imports", "organisations", "passports", "reports", "schemas",
+    "server",
 ]
