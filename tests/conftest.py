@@ -135,6 +135,9 @@ def context_factory(tmp_path: Path, clock: FakeClock) -> Iterator[Callable[..., 
             database_url=database or f"sqlite:///{tmp_path / f'db{len(opened)}.db'}",
             keys_dir=tmp_path / "keys",
             public_base_url=overrides.pop("public_base_url", "http://testserver"),
+            # Tests send hundreds of resolver requests a second from one address; tests/test_rate_limits.py turns
+            # the limits on.
+            rate_limit_enabled=overrides.pop("rate_limit_enabled", False),
             **overrides,
         )
         context = open_context(settings, clock=clock)

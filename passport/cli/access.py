@@ -13,10 +13,8 @@ import typer
 from rich.table import Table
 
 from passport.access import Role
-from passport.cli.app import app, fail, friendly, out
+from passport.cli.app import app, fail, friendly, moment, out
 from passport.cli.context import service_context
-from passport.errors import InvalidInput
-from passport.models.base import parse_datetime
 from passport.service import access_control as access
 from passport.service.apikeys import Caller
 from passport.service.passports import parse_passport_id
@@ -29,16 +27,6 @@ app.add_typer(accesslog_app, name="accesslog")
 app.add_typer(purposes_app, name="purposes")
 app.add_typer(grants_app, name="grants")
 OPERATOR = Caller(Role.ADMIN, None)  # the command line acts as the installation's administrator
-
-
-def _moment(text: str, option: str) -> dt.datetime:
-    """An RFC 3339 time, or a date (midnight UTC)."""
-    try:
-        if len(text) == 10:
-            return dt.datetime.combine(dt.date.fromisoformat(text), dt.time(), tzinfo=dt.UTC)
-        return parse_datetime(text)
-    except (ValueError, InvalidInput):
-        fail(f"{option}: a date (2026-01-31) or an RFC 3339 time (2026-01-31T12:00:00Z), not {text!r}", code=2)
 
 
 def _print_rows(rows: list[dict[str, Any]], output: str, columns: list[str]) -> None:
@@ -68,7 +56,7 @@ def list_log(
     output: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
 ) -> None:
     """Who read non-public passport data: reader, passport, view, basis (purpose), channel and time."""
-    start = _moment(since, "--since") if since else None
+    start = moment(since, "--since") if since else None
     with service_context() as context:
         entries = context.store.list_access(
             manufacturer=manufacturer, passport_id=parse_passport_id(passport) if passport else None, reader=reader,
@@ -83,7 +71,7 @@ def prune(
     before: Annotated[str, typer.Option("--before", help="Remove entries older than this date or time.")],
 ) -> None:
     """Remove access-log entries older than ``--before`` (the retention period is ten years: docs/security.md)."""
-    cutoff = _moment(before, "--before")
+    cutoff = moment(before, "--before")
     with service_context() as context:
         if cutoff > context.clock():
             fail("--before is in the future: that would remove the whole log", code=2)

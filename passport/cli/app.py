@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, NoReturn, ParamSpec, TypeVar
@@ -10,7 +11,8 @@ import typer
 from rich.console import Console
 
 from passport import __version__
-from passport.errors import PassportError
+from passport.errors import InvalidInput, PassportError
+from passport.models.base import parse_datetime
 
 app = typer.Typer(
     name="passport",
@@ -33,6 +35,16 @@ def fail(message: str, code: int = 1) -> NoReturn:
     """Print one line on stderr and exit."""
     err.print(f"error: {message}", markup=False)
     raise typer.Exit(code)
+
+
+def moment(text: str, option: str) -> dt.datetime:
+    """An RFC 3339 time, or a date (midnight UTC)."""
+    try:
+        if len(text) == 10:
+            return dt.datetime.combine(dt.date.fromisoformat(text), dt.time(), tzinfo=dt.UTC)
+        return parse_datetime(text)
+    except (ValueError, InvalidInput):
+        fail(f"{option}: a date (2026-01-31) or an RFC 3339 time (2026-01-31T12:00:00Z), not {text!r}", code=2)
 
 
 def friendly(command: Callable[P, R]) -> Callable[P, R]:

@@ -1,5 +1,6 @@
 """API keys: ``pp_`` + 32 random bytes (base64url), shown once, stored as a SHA-256 hash, compared in constant
-time, revocable, with their last-used time. Each key acts for one organisation in one role."""
+time, revocable, with their last-used time and an optional expiry. Each key acts for one organisation in one role,
+and may be narrowed to reading (scope ``read``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from passport.access import Role
@@ -17,6 +19,7 @@ from passport.storage import ApiKeyRecord
 
 PREFIX = "pp_"
 ROLES = (Role.MANUFACTURER, Role.LEGITIMATE_INTEREST, Role.AUTHORITY, Role.ADMIN)
+KEY_SCOPES = ("read", "write")  # read: GET only; write: also the methods that change data
 TOUCH_EVERY = dt.timedelta(minutes=1)  # last-used time is coarse: one write a minute per key at most
 
 
@@ -27,13 +30,18 @@ class Caller:
     role: Role
     organisation: str | None = None
     key_id: str | None = None
+    scopes: frozenset[str] = frozenset(KEY_SCOPES)
+
+    @property
+    def may_write(self) -> bool:
+        return "write" in self.scopes
 
     @property
     def anonymous(self) -> bool:
         return self.role is Role.ANONYMOUS
 
 
-ANONYMOUS = Caller(Role.ANONYMOUS)
+ANONYMOUS = Caller(Role.ANONYMOUS, scopes=frozenset({"read"}))
 
 
 def key_hash(token: str) -> str:
@@ -41,9 +49,20 @@ def key_hash(token: str) -> str:
 
 
 def create_api_key(
-    context: ServiceContext, organisation: str, role: str, label: str = "", expires_at: dt.datetime | None = None
+    context: ServiceContext,
+    organisation: str,
+    role: str,
+    label: str = "",
+    expires_at: dt.datetime | None = None,
+    scopes: Iterable[str] = KEY_SCOPES,
 ) -> tuple[ApiKeyRecord, str]:
-    """A new key; returns the record and the key itself, which is never stored and cannot be shown again."""
+    """A new key; returns the record and the key itself, which is never stored and cannot be shown again. ``scopes``
+    narrow what the role may do: ``read`` (GET only) and/or ``write``; ``expires_at`` ends it."""
+    wanted = tuple(sorted(set(scopes)))
+    if not wanted or not set(wanted) <= set(KEY_SCOPES):
+        raise InvalidInput(f"scopes: one or more of {', '.join(KEY_SCOPES)}")
+    if expires_at is not None and (expires_at.tzinfo is None or expires_at <= context.clock()):
+        raise InvalidInput("expiresAt: a time in the future, with a time zone")
     try:
         parsed = Role(role)
     except ValueError:
@@ -55,6 +74,7 @@ def create_api_key(
     record = ApiKeyRecord(
         key_id=str(uuid7()), organisation=organisation, role=parsed.value, label=label[:200] or parsed.value,
         key_hash=key_hash(token), prefix=token[:10], created_at=truncate_ms(context.clock()), expires_at=expires_at,
+        scopes=wanted,
     )
     context.store.add_api_key(record)
     return record, token
@@ -75,11 +95,14 @@ def authenticate(context: ServiceContext, token: str) -> Caller:
         raise failure
     if record.last_used_at is None or now - record.last_used_at >= TOUCH_EVERY:
         context.store.touch_api_key(record.key_id, truncate_ms(now))
-    return Caller(Role(record.role), record.organisation, record.key_id)
+    return Caller(Role(record.role), record.organisation, record.key_id, frozenset(record.scopes or KEY_SCOPES))
 
 
 def revoke_api_key(context: ServiceContext, key_id: str) -> None:
     context.store.revoke_api_key(key_id, truncate_ms(context.clock()))
 
 
-__all__ = ["ANONYMOUS", "PREFIX", "ROLES", "Caller", "authenticate", "create_api_key", "key_hash", "revoke_api_key"]
+__all__ = [
+    "ANONYMOUS", "KEY_SCOPES", "PREFIX", "ROLES", "Caller", "authenticate", "create_api_key", "key_hash",
+    "revoke_api_key",
+]

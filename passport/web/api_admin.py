@@ -11,7 +11,7 @@ from passport.access import Role
 from passport.clock import rfc3339
 from passport.errors import InvalidInput
 from passport.service import organisations as orgs
-from passport.service.apikeys import create_api_key, revoke_api_key
+from passport.service.apikeys import KEY_SCOPES, create_api_key, revoke_api_key
 from passport.service.resolvers import chain, store_resolver
 from passport.signing import did_key_resolver
 from passport.storage import ApiKeyRecord, KeyRecord
@@ -44,7 +44,9 @@ def _api_key(record: ApiKeyRecord) -> dict[str, Any]:
     return {"id": record.key_id, "organisation": record.organisation, "role": record.role, "label": record.label,
             "prefix": record.prefix, "createdAt": rfc3339(record.created_at),
             "revokedAt": rfc3339(record.revoked_at) if record.revoked_at else None,
-            "lastUsedAt": rfc3339(record.last_used_at) if record.last_used_at else None}
+            "lastUsedAt": rfc3339(record.last_used_at) if record.last_used_at else None,
+            "expiresAt": rfc3339(record.expires_at) if record.expires_at else None,
+            "scopes": list(record.scopes or KEY_SCOPES)}
 
 
 def _signing_key(key: KeyRecord) -> dict[str, Any]:
@@ -90,7 +92,7 @@ def list_api_keys(slug: Slug, context: Context, caller: CallerDep) -> list[dict[
 def create_key(slug: Slug, payload: ApiKeyIn, context: Context, caller: CallerDep) -> dict[str, Any]:
     """The key is in the response once and never again: only its SHA-256 is stored."""
     require(caller, Role.ADMIN)
-    record, token = create_api_key(context, slug, payload.role, payload.label)
+    record, token = create_api_key(context, slug, payload.role, payload.label, payload.expiresAt, payload.scopes)
     return {**_api_key(record), "key": token}
 
 

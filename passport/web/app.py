@@ -23,9 +23,12 @@ from passport.web import (
     openapi,
     resolver,
 )
+from passport.web.audit import AuditMiddleware
 from passport.web.metrics import Metrics, MetricsMiddleware
 from passport.web.pages import STATIC, LruCache, PageRenderer
 from passport.web.problems import add_problem_handlers
+from passport.web.proxies import trusted_networks
+from passport.web.ratelimit import RateLimitMiddleware, RateLimits
 from passport.web.security import SecurityHeaders
 
 
@@ -49,6 +52,10 @@ def create_app(settings: Settings, context: ServiceContext | None = None) -> Fas
                    api_access, api_admin, console, console_access):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    networks = trusted_networks(settings.trusted_proxies)
+    app.add_middleware(AuditMiddleware, context=app.state.context, networks=networks)
+    if settings.rate_limit_enabled:
+        app.add_middleware(RateLimitMiddleware, limits=RateLimits(settings))
     app.add_middleware(SecurityHeaders, hsts=settings.public_base_url.startswith("https://"))
     app.state.metrics = Metrics()
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)

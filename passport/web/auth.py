@@ -13,6 +13,7 @@ from passport.errors import Forbidden, Unauthorized
 from passport.service.apikeys import ANONYMOUS, Caller, authenticate
 from passport.web.deps import Context
 
+READS = frozenset({"GET", "HEAD", "OPTIONS"})
 bearer = HTTPBearer(auto_error=False, description="An API key (pp_…) created with `passport apikeys create`.")
 
 
@@ -25,6 +26,8 @@ async def get_caller(
         raise Unauthorized("use 'Authorization: Bearer <API key>'")
     caller = await run_in_threadpool(authenticate, context, credentials.credentials)
     request.state.caller = caller
+    if request.method not in READS and not caller.may_write:
+        raise Forbidden("this API key is read-only (scope read): use a key with the scope write")
     return caller
 
 

@@ -9,6 +9,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from passport.errors import InvalidInput, PassportError
@@ -67,6 +69,26 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+RETRY_AFTER = "5"
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    """The database cannot answer (down, restarting, out of connections, out of space, read-only): 503 with
+    Retry-After, never a 500. The transaction was rolled back, so nothing was partly written. The engine's pool
+    checks connections before use, so the service recovers by itself once the database is back."""
+    text = str(getattr(exc, "orig", exc)).lower()
+    if "disk is full" in text or "no space left" in text:
+        detail = "the database's storage is full; nothing was written"
+    elif "readonly" in text or "read-only" in text:
+        detail = "the database is read-only; nothing was written"
+    else:
+        detail = "the database is unavailable; nothing was written; retry shortly"
+    log.error("database unavailable: %s %s: %s", request.method, request.url.path, type(exc).__name__)
+    return problem_response(
+        request, 503, "service-unavailable", "Service unavailable", detail, headers={"Retry-After": RETRY_AFTER}
+    )
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     # Log the type only: exception text can carry input or secrets.
     log.error("unexpected error: %s %s: %s", request.method, request.url.path, type(exc).__name__)
@@ -77,6 +99,8 @@ def add_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(PassportError, _passport_error)
     app.add_exception_handler(RequestValidationError, _request_validation)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    for database_error in (OperationalError, InterfaceError, PoolTimeout):
+        app.add_exception_handler(database_error, _database_error)
     app.add_exception_handler(Exception, _unexpected)
 
 

@@ -3,7 +3,8 @@ these models say what they look like)."""
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -127,6 +128,11 @@ class OrganisationIn(ApiModel):
 class ApiKeyIn(ApiModel):
     role: str = Field(description="manufacturer, legitimate_interest, authority or admin")
     label: str = Field(default="", max_length=200)
+    scopes: list[Literal["read", "write"]] = Field(
+        default=["read", "write"], min_length=1, max_length=2,
+        description="read: GET only; write: also POST, PUT, PATCH, DELETE (within what the role may do)")
+    expiresAt: dt.datetime | None = Field(
+        default=None, description="When the key stops working (RFC 3339); none: never")
 
 
 class ApiKeyOut(ApiModel):
@@ -138,6 +144,8 @@ class ApiKeyOut(ApiModel):
     createdAt: str
     revokedAt: str | None
     lastUsedAt: str | None
+    expiresAt: str | None
+    scopes: list[str]
 
 
 class ApiKeyCreated(ApiKeyOut):
