@@ -26,5 +26,6 @@ def serve(
         workers=workers,
         proxy_headers=False,
         server_header=False,
+        timeout_graceful_shutdown=30,  # SIGTERM: stop accepting, let in-flight requests finish
         log_level="info",
     )
