@@ -96,13 +96,15 @@ def gs1_check_digit(digits: str) -> int:
 
 
 def gtin_is_valid(gtin: str) -> bool:
-    return gtin.isdigit() and len(gtin) in (8, 12, 13, 14) and gs1_check_digit(gtin[:-1]) == int(gtin[-1])
+    # isascii: str.isdigit() also accepts digits such as "²" that int() cannot read
+    return gtin.isascii() and gtin.isdigit() and len(gtin) in (8, 12, 13, 14) and (
+        gs1_check_digit(gtin[:-1]) == int(gtin[-1]))
 
 
 def cas_is_valid(cas: str) -> bool:
     """CAS registry number check digit: digits before it, weighted 1, 2, 3, ... from the right, mod 10."""
     digits = cas.replace("-", "")
-    if not digits.isdigit() or len(digits) < 5:
+    if not (digits.isascii() and digits.isdigit()) or len(digits) < 5:
         return False
     body, check = digits[:-1], int(digits[-1])
     return sum(int(d) * (i + 1) for i, d in enumerate(reversed(body))) % 10 == check

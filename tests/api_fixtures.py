@@ -6,10 +6,9 @@ Test modules import what they use from here (``from tests.api_fixtures import ap
 
 from __future__ import annotations
 
-import datetime as dt
-
 import base64
 import copy
+import datetime as dt
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -19,11 +18,10 @@ from typing import Any
 import httpx
 import pytest
 
-from passport.access import VIEW_AUDIENCES, View, project
+from passport.access import VIEW_AUDIENCES, Role, View, project
 from passport.models.base import Audience
 from passport.models.introspect import FieldNode, leaves, unwrap
 from passport.models.passport import Passport
-from passport.access import Role
 from passport.service.access_control import decide_purpose, grant
 from passport.service.apikeys import Caller, create_api_key
 from passport.service.context import ServiceContext

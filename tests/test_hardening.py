@@ -233,3 +233,22 @@ async def test_a_database_that_does_not_answer_is_a_503(
     _, token = create_api_key(context, OWNER_ORG, "manufacturer")
     again = await client.get("/api/v1/passports?limit=5", headers={"Authorization": f"Bearer {token}"})
     assert again.status_code == 200
+
+
+async def test_head_answers_like_get_without_a_body(
+    plain: tuple[ServiceContext, httpx.AsyncClient, dict[str, str], dict[str, Any]],
+) -> None:
+    context, client, _, document = plain
+    issued = Passports(context).issue(OWNER_ORG, document)
+    record = context.store.get_passport(issued.passport_id)
+    for url, accept in ((f"/01/{record.gtin}/21/{record.serial}", "text/html"),
+                        (f"/01/{record.gtin}/21/{record.serial}", "application/json"),
+                        (f"/p/{issued.passport_id}/qr.svg", "*/*"), ("/.well-known/gs1resolver", "*/*"),
+                        ("/01/09520123456788/21/NOPE", "application/json")):
+        get = await client.get(url, headers={"Accept": accept})
+        head = await client.head(url, headers={"Accept": accept})
+        assert head.status_code == get.status_code, url
+        assert head.content == b"", url
+        for name in ("content-type", "content-length", "etag", "link", "vary"):
+            assert head.headers.get(name) == get.headers.get(name), (url, name)
+    assert (await client.head("/api/v1/passports", headers={"Authorization": "Bearer pp_nope"})).status_code == 401

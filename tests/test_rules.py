@@ -25,7 +25,8 @@ def findings(document: Doc) -> list[tuple[str, str, str]]:
 @pytest.mark.parametrize(
     ("gtin", "valid"),
     [("09520123456788", True), ("09520123456789", False), ("4006381333931", True), ("96385074", True),
-     ("036000291452", True), ("036000291453", False), ("12345", False), ("abcdefghijklmn", False)],
+     ("036000291452", True), ("036000291453", False), ("12345", False), ("abcdefghijklmn", False),
+     ("0952012345678²", False), ("٠٩٥٢٠١٢٣٤٥٦٧٨٨", False)],  # non-ASCII digits (superscript, Arabic-Indic)
 )
 def test_gtin_check_digit(gtin: str, valid: bool) -> None:
     assert gtin_is_valid(gtin) is valid
@@ -39,7 +40,7 @@ def test_gs1_check_digit_known_values() -> None:
 @pytest.mark.parametrize(
     ("cas", "valid"),
     [("7440-48-4", True), ("7439-93-2", True), ("7732-18-5", True), ("7440-48-5", False), ("21324-40-3", True),
-     ("1-1-1", False)],
+     ("1-1-1", False), ("744²-48-4", False)],
 )
 def test_cas_check_digit(cas: str, valid: bool) -> None:
     assert cas_is_valid(cas) is valid

@@ -24,6 +24,7 @@ from passport.web import (
     resolver,
 )
 from passport.web.audit import AuditMiddleware
+from passport.web.head import HeadAsGet
 from passport.web.metrics import Metrics, MetricsMiddleware
 from passport.web.pages import STATIC, LruCache, PageRenderer
 from passport.web.problems import add_problem_handlers
@@ -52,6 +53,7 @@ def create_app(settings: Settings, context: ServiceContext | None = None) -> Fas
                    api_access, api_admin, console, console_access):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(HeadAsGet)
     networks = trusted_networks(settings.trusted_proxies)
     app.add_middleware(AuditMiddleware, context=app.state.context, networks=networks)
     if settings.rate_limit_enabled:
