@@ -14,7 +14,7 @@ from rich.table import Table
 
 from passport.access import Role
 from passport.cli.app import app, fail, friendly, moment, out
-from passport.cli.context import service_context
+from passport.cli.context import known, service_context
 from passport.service import access_control as access
 from passport.service.apikeys import Caller
 from passport.service.passports import parse_passport_id
@@ -58,6 +58,9 @@ def list_log(
     """Who read non-public passport data: reader, passport, view, basis (purpose), channel and time."""
     start = moment(since, "--since") if since else None
     with service_context() as context:
+        known(context, manufacturer, reader)
+        if passport:
+            context.store.get_passport(parse_passport_id(passport))
         entries = context.store.list_access(
             manufacturer=manufacturer, passport_id=parse_passport_id(passport) if passport else None, reader=reader,
             since=start, limit=limit)
@@ -88,6 +91,7 @@ def list_purposes(
 ) -> None:
     """Purposes organisations asked for, with their status (requested, approved, refused)."""
     with service_context() as context:
+        known(context, org)
         rows = context.store.list_purposes(org)
     _print_rows([{k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in r.items()} for r in rows],
                 output, ["organisation", "purpose", "status", "requested_at", "decided_at"])
@@ -128,6 +132,7 @@ def list_grants(
 ) -> None:
     """Grants with their scope (passport, model, manufacturer), purpose, expiry and state."""
     with service_context() as context:
+        known(context, grantee, grantor)
         now = context.clock()
         rows = [grant_json(g, now) for g in context.store.list_grants(grantee=grantee, grantor=grantor)]
     for row in rows:

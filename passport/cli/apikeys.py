@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from passport.cli.app import app, friendly, moment, out
-from passport.cli.context import service_context
+from passport.cli.context import known, service_context
 from passport.clock import rfc3339
 from passport.service.apikeys import KEY_SCOPES, create_api_key, revoke_api_key
 
@@ -51,6 +51,7 @@ def list_keys(
 ) -> None:
     """List API keys (their id, role, prefix and times; never the key)."""
     with service_context() as context:
+        known(context, org)
         records = context.store.list_api_keys(org)
     rows: list[dict[str, str | None]] = [
         {"id": r.key_id, "organisation": r.organisation, "role": r.role, "label": r.label, "prefix": r.prefix,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import typer
@@ -48,18 +49,40 @@ def moment(text: str, option: str) -> dt.datetime:
 
 
 def friendly(command: Callable[P, R]) -> Callable[P, R]:
-    """Turn the product's errors, and I/O errors, into one line and exit 1; never a traceback."""
+    """Turn the product's errors, and I/O errors, into one line and exit 1; never a traceback. Anything else is a
+    bug: it is still one line (naming the exception, to report it), never a traceback."""
 
     @wraps(command)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return command(*args, **kwargs)
+        except (typer.Exit, typer.Abort, typer.TyperException):  # typer's own: usage errors, exits
+            raise
         except PassportError as exc:
             fail(exc.detail)
         except OSError as exc:
-            fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "))
+            fail(os_error(exc))
+        except KeyboardInterrupt:
+            fail("interrupted", code=130)
+        except Exception as exc:
+            fail(f"unexpected {exc.__class__.__name__}: {one_line(str(exc))} (a bug: please report it)")
 
     return run
+
+
+def os_error(exc: OSError) -> str:
+    """'path: reason' of a failed file operation, in words a user acts on."""
+    path = exc.filename or ""
+    if isinstance(exc, FileExistsError) and path and not Path(path).is_dir():
+        return f"{path}: exists and is not a directory"
+    if isinstance(exc, BrokenPipeError):
+        return "output closed early (broken pipe)"
+    return f"{path}: {exc.strerror or exc}".lstrip(": ")
+
+
+def one_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[0] if lines else "no detail"
 
 
 def version_callback(value: bool) -> None:

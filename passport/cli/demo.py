@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
-from passport.cli.app import app, fail, friendly, out
+from passport.cli.app import app, err, fail, friendly, out
 from passport.cli.context import service_context
 from passport.config import Environment
 from passport.qr import qr_text
@@ -31,11 +33,13 @@ def demo(
     fast and changes nothing."""
     from passport.demo import load
 
+    _check_keys_file(keys_file)
     with service_context() as context:
         if context.settings.env is not Environment.DEVELOPMENT:
             fail("the demo is for development (PASSPORT_ENV=development) only")
         columns = (SpinnerColumn(), TextColumn("{task.description}"))
-        with Progress(*columns, transient=True) as progress:
+        # on stderr, and only on a terminal: stdout carries what to open and the keys, and nothing else
+        with Progress(*columns, transient=True, console=err, disable=not err.is_terminal) as progress:
             progress.add_task("loading the demo (about 10 s the first time)…", total=None)
             result = load(context, keys_file, count)
         base = context.urls.base
@@ -57,3 +61,23 @@ def demo(
         for name, key in result.keys.items():
             out.print(f"  {name:32} {key}", markup=False)
     out.print(f"\nAPI documentation: {base}/docs    console: {base}/console    health: {base}/healthz", markup=False)
+
+
+def _check_keys_file(path: Path) -> None:
+    """Refuse before loading anything: a demo whose keys cannot be written would be half made (its organisations
+    exist, so it counts as loaded) and its keys lost."""
+    if path.is_dir():
+        fail(f"--keys-file {path}: is a directory")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        fail(f"--keys-file {path}: no directory {parent}")
+    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        fail(f"--keys-file {path}: not writable")
+    if path.is_file():
+        try:
+            keys = json.loads(path.read_bytes())
+        except ValueError:  # malformed JSON or not UTF-8
+            keys = None
+        if not isinstance(keys, dict) or not all(isinstance(v, str) for v in keys.values()):
+            fail(f"--keys-file {path}: not a demo keys file (a JSON object of API keys); move it away or name "
+                 "another file")

@@ -11,11 +11,12 @@ from rich.table import Table
 from rich.text import Text
 
 from passport.cli.app import app, fail, friendly, out
-from passport.cli.context import service_context
+from passport.cli.context import known, service_context
 from passport.clock import rfc3339
 from passport.config import Environment
 from passport.models.base import parse_datetime
 from passport.service import organisations as orgs
+from passport.service.context import ServiceContext
 
 orgs_app = typer.Typer(help="Organisations: economic operators, recyclers, authorities.", no_args_is_help=True)
 keys_app = typer.Typer(help="Signing keys of organisations: list, rotate, revoke.", no_args_is_help=True)
@@ -115,6 +116,8 @@ def list_keys(
 def rotate(org: Annotated[str, typer.Option("--org", help="Organisation whose key to rotate.")]) -> None:
     """Create a new active key and retire the current one (it still verifies what it signed)."""
     with service_context() as context:
+        known(context, org)
+        _passphrase_opens_active_key(context, org)
         key = orgs.rotate_key(context, org)
     out.print(f"{org}: new active key {key.key_id} ({key.public_key_multibase})", markup=False, emoji=False)
 
@@ -135,6 +138,17 @@ def revoke(
         except ValueError:
             fail(f"--at {at!r}: expected an RFC 3339 time such as 2026-11-20T00:00:00Z", code=2)
     with service_context() as context:
+        known(context, org)
+        _passphrase_opens_active_key(context, org)  # revoking the active key rotates
         key = orgs.revoke_key(context, org, key_id, moment)
     assert key.revoked_at is not None
     out.print(f"{org}: key {key_id} revoked from {rfc3339(key.revoked_at)}", markup=False, emoji=False)
+
+
+def _passphrase_opens_active_key(context: ServiceContext, org: str) -> None:
+    """Refuse (one line, nothing written) when PASSPORT_KEY_PASSPHRASE does not open the active key: a key made now
+    would be encrypted with a different passphrase than the others. A lost private key is no reason to refuse:
+    rotating is the way out then."""
+    for key in context.store.list_keys(org):
+        if key.active and context.keystore.has(org, key.key_id):
+            context.keystore.signer(org, key.key_id, context.urls.did(org))  # ConfigurationError when it cannot

@@ -14,7 +14,7 @@ from rich.table import Table
 from passport.access import Role
 from passport.circularity import flatten_rows, recovery_report, recycled_content_report
 from passport.cli.app import app, fail, friendly, out
-from passport.cli.context import service_context
+from passport.cli.context import known, service_context
 from passport.service.apikeys import Caller
 
 report_app = typer.Typer(help="Circularity reports: recycled content, recovery efficiency.", no_args_is_help=True)
@@ -49,12 +49,14 @@ def _cell(value: Any) -> str:
 @friendly
 def recycled(
     by: Annotated[str, typer.Option("--by", help="model or manufacturer.")] = "model",
-    org: Annotated[str | None, typer.Option("--org", help="Only this manufacturer's passports.")] = None,
+    org: Annotated[str | None, typer.Option(
+        "--org", help="As this manufacturer sees them: its own passports, those it holds or was granted.")] = None,
     output: FormatOption = "table",
 ) -> None:
     """Declared recycled shares of Co, Li, Ni, Pb against the Art. 8 minimums for 2031 and 2036."""
     caller = Caller(Role.MANUFACTURER, org) if org else Caller(Role.AUTHORITY, None)
     with service_context() as context:
+        known(context, org)
         rows = recycled_content_report(context, caller, by)
     columns = [by] + [f"metals.{m}.{f}" for m in ("Co", "Li", "Ni", "Pb") for f in ("total", "verdict2031")]
     _emit(rows, output, columns)
@@ -68,5 +70,6 @@ def recovery(
 ) -> None:
     """Recovery efficiency per recycler and material against the Annex XII Part C targets (2027, 2031)."""
     with service_context() as context:
+        known(context, recycler)
         rows = recovery_report(context, Caller(Role.AUTHORITY, None), recycler)
     _emit(rows, output, ["recycler", "material", "inputKg", "recoveredKg", "efficiency", "verdict2027", "verdict2031"])

@@ -28,6 +28,8 @@ def export(directory: DirOption = Path("schemas")) -> None:
 @friendly
 def check(directory: DirOption = Path("schemas")) -> None:
     """Exit 1 when a schema file is missing or differs from what the models generate."""
+    if not directory.is_dir():
+        fail(f"{directory}: no such directory (write the schemas with: passport schema export --dir {directory})")
     stale = schema.drift(directory)
     if stale:
         fail(f"schemas out of date in {directory}: {', '.join(stale)} (run: passport schema export)")

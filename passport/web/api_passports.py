@@ -41,10 +41,19 @@ def envelope(record: PassportRecord, version: VersionRecord, view: View) -> dict
             "modelId": record.model_id, "passport": passport}
 
 
-def _issued_response(context: ServiceContext, issued: Issued, status: int = 201) -> JSONResponse:
-    content = {**envelope(issued.passport, issued.version, View.FULL),
+def _issued_response(
+    context: ServiceContext, issued: Issued, status: int = 201, caller: Caller | None = None
+) -> JSONResponse:
+    """The new version, in the full view for its responsible operator; in ``caller``'s own view otherwise (a
+    holder recording a custody event must not get authority-only data back)."""
+    view = View.FULL
+    if caller is not None and caller.organisation != issued.passport.organisation:
+        decision = AccessPolicy.load(context, caller).decide(issued.passport)
+        view = decision.view
+        log_reads(context, caller, [(issued.passport, decision)], "api")
+    content = {**envelope(issued.passport, issued.version, view),
                "warnings": [w.as_dict() for w in issued.warnings]}
-    headers = {"ETag": etag(issued.version.version, View.FULL.value),
+    headers = {"ETag": etag(issued.version.version, view.value),
                "Location": context.urls.api_passport(issued.passport_id)}
     return JSONResponse(content, status_code=status, headers=headers)
 
@@ -210,7 +219,7 @@ async def events(
         if if_match:  # as for PATCH: the precondition the client set no longer holds
             raise PreconditionFailed(_stale(base)) from None
         raise
-    return _issued_response(context, issued)
+    return await run_in_threadpool(_issued_response, context, issued, 201, caller)
 
 
 @router.post("/{passport_id}/repurpose", response_model=RepurposeResult, status_code=201,
