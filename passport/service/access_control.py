@@ -7,6 +7,8 @@ logged; grants, requests and owner registrations are audited."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -20,7 +22,7 @@ from passport.storage.access_records import AccessEntry, AccessRequestRecord, Ac
 
 PURPOSES = ("recycler", "repairer", "remanufacturer", "second-life-operator", "aggregator")
 SCOPES = ("passport", "model", "manufacturer")
-MAX_GRANT = dt.timedelta(days=5 * 366)
+MAX_GRANT = dt.timedelta(days=5 * 365)  # never longer than five calendar years (the limit is latest_expiry)
 NO_ACCESS_NOTE = (
     "public view: your organisation has no grant, custody or ownership for this passport; ask its "
     "responsible operator with POST /api/v1/access-requests"
@@ -50,7 +52,14 @@ class AccessPolicy:
         if caller.organisation is None or caller.role not in (Role.MANUFACTURER, Role.LEGITIMATE_INTEREST):
             return cls(caller)
         now = context.clock()
-        active = tuple(g for g in context.store.list_grants(grantee=caller.organisation) if g.active(now))
+        # A grant counts while it is active and its grantee is still approved for its purpose: an administrator
+        # withdrawing the purpose ends the access it was granted for.
+        approved = approved_purposes(context, caller.organisation)
+        active = tuple(
+            g
+            for g in context.store.list_grants(grantee=caller.organisation)
+            if g.active(now) and g.purpose in approved
+        )
         return cls(caller, active, context.store.owned_passports(caller.organisation))
 
     def decide(self, record: PassportRecord) -> Decision:
@@ -100,6 +109,22 @@ def _covers(grant: GrantRecord, record: PassportRecord) -> bool:
 
 # --- logging ------------------------------------------------------------------------------------------------------
 
+_last_entry = 0
+_entry_lock = threading.Lock()
+
+
+def _entry_id(now: dt.datetime) -> str:
+    """A UUIDv7 for a log entry, increasing within this process even inside one millisecond: the logs list entries
+    newest first by id, and the random bits of two entries of the same millisecond (an approval and the grant it
+    creates) would otherwise order them by chance (RFC 9562 §6.2, method 2: the next value in the same millisecond)."""
+    global _last_entry
+    with _entry_lock:
+        value = uuid7(now).int
+        if value >> 80 == _last_entry >> 80 and value <= _last_entry:
+            value = _last_entry + 1
+        _last_entry = value
+    return str(uuid.UUID(int=value))
+
 
 def log_reads(
     context: ServiceContext, caller: Caller, reads: Iterable[tuple[PassportRecord, Decision]], channel: str
@@ -110,7 +135,7 @@ def log_reads(
     now = truncate_ms(context.clock())
     entries = [
         AccessEntry(
-            str(uuid7(now)),
+            _entry_id(now),
             now,
             caller.organisation,
             caller.role.value,
@@ -139,7 +164,7 @@ def log_aggregate(
     context.store.log_access(
         [
             AccessEntry(
-                str(uuid7(now)),
+                _entry_id(now),
                 now,
                 caller.organisation,
                 caller.role.value,
@@ -162,7 +187,7 @@ def audit(context: ServiceContext, caller: Caller | None, action: str, subject: 
     now = truncate_ms(context.clock())
     context.store.audit(
         AuditEntry(
-            str(uuid7(now)),
+            _entry_id(now),
             now,
             caller.organisation if caller else None,
             caller.role.value if caller else None,
@@ -187,10 +212,16 @@ def approved_purposes(context: ServiceContext, organisation: str) -> set[str]:
     return {p["purpose"] for p in context.store.list_purposes(organisation) if p["status"] == "approved"}
 
 
-def request_purpose(context: ServiceContext, caller: Caller, purpose: str) -> None:
+def request_purpose(context: ServiceContext, caller: Caller, purpose: str) -> str:
+    """Ask to be approved for a purpose; its status afterwards. Asking again for an approved purpose changes nothing
+    (it used to set it back to requested, which withdrew the approval and the access granted for it)."""
     organisation = _organisation_of(caller)
-    context.store.set_purpose(organisation, _purpose(purpose), "requested", truncate_ms(context.clock()))
+    statuses = {p["purpose"]: p["status"] for p in context.store.list_purposes(organisation)}
+    if statuses.get(_purpose(purpose)) == "approved":
+        return "approved"
+    context.store.set_purpose(organisation, purpose, "requested", truncate_ms(context.clock()))
     audit(context, caller, "purpose.requested", f"org:{organisation}", purpose=purpose)
+    return "requested"
 
 
 def decide_purpose(context: ServiceContext, caller: Caller, organisation: str, purpose: str, approve: bool) -> None:
@@ -220,11 +251,20 @@ def responsible_for(context: ServiceContext, kind: str, value: str) -> str:
     raise InvalidInput(f"scope: one of {', '.join(SCOPES)}")
 
 
+def latest_expiry(now: dt.datetime) -> dt.datetime:
+    """Five calendar years after ``now`` (29 February: the 28th), the latest a grant may expire. (``5 * 366`` days
+    let a grant run up to four days longer.)"""
+    try:
+        return now.replace(year=now.year + 5)
+    except ValueError:
+        return now.replace(year=now.year + 5, day=28)
+
+
 def _expiry(context: ServiceContext, expires_at: dt.datetime) -> dt.datetime:
     now = context.clock()
     if expires_at.tzinfo is None:
         raise InvalidInput("expiresAt needs a time zone")
-    if not now < expires_at <= now + MAX_GRANT:
+    if not now < expires_at <= latest_expiry(now):
         raise InvalidInput("expiresAt: in the future, at most five years ahead")
     return truncate_ms(expires_at)
 
@@ -243,14 +283,15 @@ def grant(
     aggregator)."""
     grantor = _organisation_of(caller)
     context.store.get_organisation(grantee)
-    if _purpose(purpose) not in approved_purposes(context, grantee):
-        raise Conflict(f"{grantee} is not approved for the purpose {purpose!r}")
+    # Who may grant comes first (403): someone who may not should not learn which purposes the grantee has (409).
     responsible = responsible_for(context, kind, value)
     owner = context.store.owner_of(value) if kind == "passport" else None
-    if grantor != responsible and not (grantor == owner and purpose == "aggregator"):
+    if grantor != responsible and not (grantor == owner and _purpose(purpose) == "aggregator"):
         raise Forbidden(
             "only the responsible operator grants access (a battery's owner: to an aggregator, for its battery)"
         )
+    if _purpose(purpose) not in approved_purposes(context, grantee):
+        raise Conflict(f"{grantee} is not approved for the purpose {purpose!r}")
     record = GrantRecord(
         str(uuid7()),
         grantee,
@@ -372,21 +413,38 @@ def decide_request(
             scope=created.scope_kind,
             value=created.scope_value,
             purpose=created.purpose,
+            expiresAt=created.expires_at.isoformat(),
             request=request_id,
         )
     return context.store.get_request(request_id)
 
 
 def set_owner(context: ServiceContext, caller: Caller, passport_id: str, owner: str | None) -> None:
-    """The manufacturer (responsible operator) or the holder registers the battery's owner (None: no owner)."""
+    """The manufacturer (responsible operator) or the holder registers the battery's owner (None: no owner). A new
+    owner ends what the former one delegated: its grants for this battery are revoked (and audited)."""
     record = context.store.get_passport(passport_id)
     actor = _organisation_of(caller)
     if actor not in (record.organisation, record.holder):
         raise Forbidden("only the responsible operator or the holder registers the owner")
     if owner is not None:
         context.store.get_organisation(owner)
+    previous = context.store.owner_of(passport_id)
     context.store.set_owner(passport_id, owner, actor, truncate_ms(context.clock()))
     audit(context, caller, "owner.set" if owner else "owner.cleared", f"passport:{passport_id}", owner=owner)
+    if previous is not None and previous != owner and previous != record.organisation:
+        # What the former owner delegated (to aggregators) was its to give only while it owned the battery.
+        now = context.clock()
+        for delegated in context.store.list_grants(grantor=previous):
+            if delegated.scope_kind == "passport" and delegated.scope_value == passport_id and delegated.active(now):
+                context.store.revoke_grant(delegated.grant_id, truncate_ms(now))
+                audit(
+                    context,
+                    caller,
+                    "grant.revoked",
+                    f"grant:{delegated.grant_id}",
+                    grantee=delegated.grantee,
+                    reason="the battery's owner changed",
+                )
 
 
 __all__ = [
@@ -400,6 +458,7 @@ __all__ = [
     "decide_purpose",
     "decide_request",
     "grant",
+    "latest_expiry",
     "log_aggregate",
     "log_reads",
     "request_access",

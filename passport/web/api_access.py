@@ -17,7 +17,7 @@ from passport.errors import Forbidden, InvalidInput
 from passport.service import access_control as access
 from passport.service.passports import parse_passport_id
 from passport.storage import AccessEntry, AccessRequestRecord, AuditEntry, GrantRecord
-from passport.web.api_circularity import csv_response, wants_csv
+from passport.web.api_circularity import CSV_RESPONSE, csv_response, wants_csv
 from passport.web.auth import CallerDep, require
 from passport.web.deps import Context
 from passport.web.responses import PROBLEMS
@@ -137,11 +137,13 @@ def list_purposes(slug: str, context: Context, caller: CallerDep) -> list[dict[s
     if caller.organisation != slug or caller.anonymous:
         require(caller, Role.ADMIN)
     context.store.get_organisation(slug)
-    return [
+    return [  # camelCase on the wire, like every other member (it was the store's requested_at, decided_at)
         {
-            **p,
-            "requested_at": rfc3339(p["requested_at"]),
-            "decided_at": rfc3339(p["decided_at"]) if p["decided_at"] else None,
+            "organisation": p["organisation"],
+            "purpose": p["purpose"],
+            "status": p["status"],
+            "requestedAt": rfc3339(p["requested_at"]),
+            "decidedAt": rfc3339(p["decided_at"]) if p["decided_at"] else None,
         }
         for p in context.store.list_purposes(slug)
     ]
@@ -151,10 +153,11 @@ def list_purposes(slug: str, context: Context, caller: CallerDep) -> list[dict[s
 def ask_purpose(slug: str, payload: PurposeIn, context: Context, caller: CallerDep) -> dict[str, str]:
     """A legitimate-interest organisation registers a purpose it means to claim (recycler, repairer,
     remanufacturer, second-life operator, aggregator); an administrator approves it."""
+    require(caller, Role.MANUFACTURER, Role.LEGITIMATE_INTEREST)  # anonymous: 401, like every route needing a key
     if caller.organisation != slug:
         raise Forbidden("an organisation asks for its own purposes")
-    access.request_purpose(context, caller, payload.purpose)
-    return {"organisation": slug, "purpose": payload.purpose, "status": "requested"}
+    status = access.request_purpose(context, caller, payload.purpose)
+    return {"organisation": slug, "purpose": payload.purpose, "status": status}
 
 
 @router.post(
@@ -163,6 +166,7 @@ def ask_purpose(slug: str, payload: PurposeIn, context: Context, caller: CallerD
 def decide_purpose(
     slug: str, purpose: Purpose, decision: Literal["approve", "refuse"], context: Context, caller: CallerDep
 ) -> dict[str, str]:
+    require(caller, Role.ADMIN)
     access.decide_purpose(context, caller, slug, purpose, decision == "approve")
     return {"organisation": slug, "purpose": purpose, "status": "approved" if decision == "approve" else "refused"}
 
@@ -213,6 +217,7 @@ def delete_grant(grant_id: str, context: Context, caller: CallerDep) -> None:
 
 @router.post("/access-requests", status_code=201, summary="Ask a responsible operator for access", responses=PROBLEMS)
 def create_request(payload: RequestIn, context: Context, caller: CallerDep) -> dict[str, Any]:
+    require(caller, Role.MANUFACTURER, Role.LEGITIMATE_INTEREST)
     record = access.request_access(
         context, caller, payload.scope.kind, _scope_id(payload.scope), payload.purpose, payload.justification
     )
@@ -262,7 +267,9 @@ def put_owner(passport_id: str, payload: OwnerIn, context: Context, caller: Call
 # --- logs ------------------------------------------------------------------------------------------------------
 
 
-@router.get("/access-log", summary="Who read non-public passport data", responses=PROBLEMS)
+@router.get(
+    "/access-log", summary="Who read non-public passport data", responses={**PROBLEMS, **CSV_RESPONSE}
+)
 async def access_log(
     request: Request,
     context: Context,
