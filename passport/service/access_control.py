@@ -7,17 +7,15 @@ logged; grants, requests and owner registrations are audited."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from passport.access import Role, View, view_for
-from passport.clock import truncate_ms, uuid7
+from passport.clock import ordered_uuid7, truncate_ms, uuid7
 from passport.errors import Conflict, Forbidden, InvalidInput
 from passport.service.apikeys import Caller
 from passport.service.context import ServiceContext
-from passport.storage import PassportRecord
+from passport.storage import ModelRecord, PassportRecord
 from passport.storage.access_records import AccessEntry, AccessRequestRecord, AccessScope, AuditEntry, GrantRecord
 
 PURPOSES = ("recycler", "repairer", "remanufacturer", "second-life-operator", "aggregator")
@@ -82,6 +80,23 @@ class AccessPolicy:
                 return Decision(View.LEGITIMATE_INTEREST, grant.purpose, grant.grant_id)
         return Decision(View.PUBLIC)
 
+    def decide_model(self, model: ModelRecord) -> Decision:
+        """A battery model's data (composition, …) under the same audiences as a passport's: its manufacturer reads
+        all of it, an authority its view, an organisation with a grant for the model or its manufacturer the
+        legitimate-interest view; everyone else the public view."""
+        role, organisation = self.caller.role, self.caller.organisation
+        if role is Role.AUTHORITY:
+            return Decision(View.AUTHORITY, "authority")
+        if organisation is None or role not in (Role.MANUFACTURER, Role.LEGITIMATE_INTEREST):
+            return Decision(View.PUBLIC)
+        if model.organisation == organisation:
+            return Decision(view_for(role, responsible=True), "responsible-operator")
+        for grant in self.grants:
+            covered = (("model", model.model_id), ("manufacturer", model.organisation))
+            if (grant.scope_kind, grant.scope_value) in covered:
+                return Decision(View.LEGITIMATE_INTEREST, grant.purpose, grant.grant_id)
+        return Decision(View.PUBLIC)
+
     def scope(self) -> AccessScope | None:
         """What aggregates may count: None for authorities (every passport)."""
         if self.caller.role is Role.AUTHORITY:
@@ -109,21 +124,8 @@ def _covers(grant: GrantRecord, record: PassportRecord) -> bool:
 
 # --- logging ------------------------------------------------------------------------------------------------------
 
-_last_entry = 0
-_entry_lock = threading.Lock()
-
-
 def _entry_id(now: dt.datetime) -> str:
-    """A UUIDv7 for a log entry, increasing within this process even inside one millisecond: the logs list entries
-    newest first by id, and the random bits of two entries of the same millisecond (an approval and the grant it
-    creates) would otherwise order them by chance (RFC 9562 §6.2, method 2: the next value in the same millisecond)."""
-    global _last_entry
-    with _entry_lock:
-        value = uuid7(now).int
-        if value >> 80 == _last_entry >> 80 and value <= _last_entry:
-            value = _last_entry + 1
-        _last_entry = value
-    return str(uuid.UUID(int=value))
+    return str(ordered_uuid7(now))
 
 
 def log_reads(
@@ -151,6 +153,21 @@ def log_reads(
         if decision.view is not View.PUBLIC
     ]
     context.store.log_access(entries)
+
+
+def log_model_reads(
+    context: ServiceContext, caller: Caller, reads: Iterable[tuple[ModelRecord, Decision]]
+) -> None:
+    """One access-log entry per battery model read in a non-public view (channel ``model``, no passport)."""
+    if caller.organisation is None:
+        return
+    now = truncate_ms(context.clock())
+    context.store.log_access([
+        AccessEntry(_entry_id(now), now, caller.organisation, caller.role.value, caller.key_id, None,
+                    model.organisation, decision.view.value, decision.basis or "", "model", decision.grant_id)
+        for model, decision in reads
+        if decision.view is not View.PUBLIC and model.organisation != caller.organisation
+    ])
 
 
 def log_aggregate(
@@ -460,6 +477,7 @@ __all__ = [
     "grant",
     "latest_expiry",
     "log_aggregate",
+    "log_model_reads",
     "log_reads",
     "request_access",
     "request_purpose",

@@ -8,9 +8,10 @@ from fastapi import APIRouter, BackgroundTasks, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from passport.access import Role, View, project, view_for
+from passport.access import Role, View, project
 from passport.clock import rfc3339
 from passport.errors import NotFound
+from passport.service.access_control import AccessPolicy, log_model_reads
 from passport.service.apikeys import Caller
 from passport.service.context import ServiceContext
 from passport.service.jobs import run_job
@@ -27,10 +28,14 @@ from passport.web.schemas import JobReport, ModelCorrected, ModelEnvelope, Model
 router = APIRouter(prefix="/api/v1", tags=["battery models"])
 
 
-def model_view(caller: Caller, record: ModelRecord) -> View:
+def _model_views(context: ServiceContext, caller: Caller, records: list[ModelRecord]) -> list[View]:
     """Model data is passport data: the same audiences apply (composition is restricted, the test report is for
-    authorities only, ...). The responsible manufacturer reads everything, other roles their view."""
-    return view_for(caller.role, responsible=caller.organisation == record.organisation)
+    authorities only, ...), and the same access policy: a legitimate-interest organisation reads a model's
+    restricted data only with a grant for it or its manufacturer. Non-public reads are logged."""
+    policy = AccessPolicy.load(context, caller)
+    decisions = [(record, policy.decide_model(record)) for record in records]
+    log_model_reads(context, caller, decisions)
+    return [decision.view for _, decision in decisions]
 
 
 def model_json(
@@ -65,15 +70,17 @@ def list_models(context: Context, caller: CallerDep) -> dict[str, Any]:
     """The caller's organisation's models (a manufacturer), or every model (other roles), each in the caller's
     view as for a passport."""
     only = caller.organisation if caller.role is Role.MANUFACTURER else None
-    return {"items": [model_json(context, record, view=model_view(caller, record))
-                      for record in context.store.list_models(only)]}
+    records = context.store.list_models(only)
+    views = _model_views(context, caller, records)
+    return {"items": [model_json(context, record, view=view) for record, view in zip(records, views, strict=True)]}
 
 
 @router.get("/models/{model_id}", response_model=ModelEnvelope, summary="A battery model", responses=PROBLEMS)
 def read_model(model_id: str, context: Context, caller: CallerDep) -> JSONResponse:
     """The model data in the caller's view (the responsible manufacturer: all of it)."""
     record = context.store.get_model(model_id)
-    return JSONResponse(model_json(context, record, view=model_view(caller, record)),
+    [view] = _model_views(context, caller, [record])
+    return JSONResponse(model_json(context, record, view=view),
                         headers={"ETag": etag(record.current_version, "model"), "Vary": "Authorization"})
 
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from fastapi.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from passport.clock import truncate_ms, uuid7
+from passport.clock import ordered_uuid7, truncate_ms
 from passport.service.apikeys import Caller
 from passport.service.context import ServiceContext
 from passport.storage import AuditEntry
@@ -65,7 +65,7 @@ class AuditMiddleware:
         caller = caller if isinstance(caller, Caller) else None
         now = truncate_ms(self.context.clock())
         entry = AuditEntry(
-            str(uuid7(now)),
+            str(ordered_uuid7(now)),
             now,
             caller.organisation if caller else None,
             caller.role.value if caller else None,
