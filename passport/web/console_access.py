@@ -45,7 +45,7 @@ def _page(context: ServiceContext, session: Session, done: str | None) -> dict[s
         "scopes": access.SCOPES,
         "now": now,
         "default_expiry": (now + dt.timedelta(days=365)).date().isoformat(),
-        "max_expiry": (now + access.MAX_GRANT - dt.timedelta(days=1)).date().isoformat(),
+        "max_expiry": (access.latest_expiry(now) - dt.timedelta(days=1)).date().isoformat(),
     }
     if caller.role is Role.ADMIN:
         values["purpose_requests"] = [p for p in store.list_purposes() if p["status"] == "requested"]
