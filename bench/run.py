@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -26,6 +27,7 @@ class Sizes:
     issue_rounds: int
     import_small: int
     import_large: int
+    import_floor: int
     resolve_passports: int
     resolve_seconds: float
     resolve_rounds: int
@@ -35,13 +37,13 @@ class Sizes:
     scale_requests: int
 
 
-FULL = Sizes(issue=3000, issue_rounds=3, import_small=10_000, import_large=100_000, resolve_passports=3000,
-             resolve_seconds=8.0, resolve_rounds=2, connections=8, verify_passports=5000, scale_seconds=5.0,
-             scale_requests=40)
-QUICK = Sizes(issue=300, issue_rounds=3, import_small=500, import_large=5000, resolve_passports=300,
-              resolve_seconds=3.0, resolve_rounds=1, connections=8, verify_passports=300, scale_seconds=2.0,
-              scale_requests=10)
-TINY = Sizes(issue=30, issue_rounds=1, import_small=20, import_large=200, resolve_passports=30,
+FULL = Sizes(issue=3000, issue_rounds=3, import_small=10_000, import_large=100_000, import_floor=25_000,
+             resolve_passports=3000, resolve_seconds=8.0, resolve_rounds=2, connections=8, verify_passports=5000,
+             scale_seconds=5.0, scale_requests=40)
+QUICK = Sizes(issue=300, issue_rounds=3, import_small=500, import_large=5000, import_floor=5000,
+              resolve_passports=300, resolve_seconds=3.0, resolve_rounds=1, connections=8, verify_passports=300,
+              scale_seconds=2.0, scale_requests=10)
+TINY = Sizes(issue=30, issue_rounds=1, import_small=20, import_large=200, import_floor=200, resolve_passports=30,
              resolve_seconds=0.5, resolve_rounds=1, connections=2, verify_passports=20, scale_seconds=0.5,
              scale_requests=3)
 BENCHMARKS = ("issue", "import", "resolve", "scale", "verify")
@@ -73,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     failures: dict[str, str] = {}
     print(f"passport benchmarks ({name}), work directory {workdir}", flush=True)
+    about = {"machine": machine(), "versions": versions(args.postgres_admin_url if postgres else None),
+             "commit": commit()}
     for benchmark in selected:
         try:
             _run(benchmark, report, workdir, sizes, backends, args, postgres)
@@ -80,22 +84,28 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
             failures[benchmark] = f"{type(exc).__name__}: {exc}"
             report.results.append(Result(f"{benchmark}-error", None, None, "", None, None, False, str(exc)))
+        _write(args.out, about, report, failures, backends, time.perf_counter() - started)  # what is done so far
     elapsed = time.perf_counter() - started
-    document = {
-        "machine": machine(), "versions": versions(args.postgres_admin_url if postgres else None),
-        "commit": commit(), "mode": name, "duration_seconds": round(elapsed, 1), "backends": backends,
-        "benchmarks": {result.id: result.as_json() for result in report.results},
-        "notes": {result.id: result.note for result in report.results if result.note},
-        "failures": failures, "details": report.details,
-    }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(document, indent=2, default=str) + "\n", encoding="utf-8")
+    _write(args.out, about, report, failures, backends, elapsed)
     print()
     print(table(report.results))
     print(f"\n{len(report.results)} figures in {elapsed:.0f} s; written to {args.out}")
     if args.workdir is None:
         shutil.rmtree(workdir, ignore_errors=True)
     return 1 if failures else 0
+
+
+def _write(out: Path, about: dict[str, Any], report: Report, failures: dict[str, str], backends: list[str],
+           elapsed: float) -> None:
+    document = {
+        **about, "mode": report.mode, "duration_seconds": round(elapsed, 1), "backends": backends,
+        "load_average_at_end": list(os.getloadavg()),
+        "benchmarks": {result.id: result.as_json() for result in report.results},
+        "notes": {result.id: result.note for result in report.results if result.note},
+        "failures": failures, "details": report.details,
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(document, indent=2, default=str) + "\n", encoding="utf-8")
 
 
 def _run(benchmark: str, report: Report, workdir: Path, sizes: Sizes, backends: list[str], args: Any,
@@ -107,7 +117,8 @@ def _run(benchmark: str, report: Report, workdir: Path, sizes: Sizes, backends: 
     elif benchmark == "import":
         from bench import imports
 
-        imports.run(report, workdir, backends, sizes.import_small, sizes.import_large, args.postgres_admin_url)
+        imports.run(report, workdir, backends, sizes.import_small, sizes.import_large, sizes.import_floor,
+                    args.postgres_admin_url)
     elif benchmark == "resolve":
         from bench import resolve
 

@@ -105,17 +105,27 @@ def measure(label: str, workdir: Path, seconds: float, requests: int, tool: str,
 
 
 def explain(label: str, admin_url: str) -> dict[str, Any]:
-    """EXPLAIN of the statements the store sends for every search filter and for the inventories."""
+    """EXPLAIN of the statements the service sends (as the HTTP routes call it, for the benchmark manufacturer) for
+    every search filter and for the inventories."""
     from sqlalchemy import event
 
-    from passport.storage import SearchQuery
-    from passport.storage.sql import SqlStore
+    from bench.common import BASE_URL, ORGANISATION
+    from passport.access import Role
+    from passport.circularity import InventoryQuery, inventory
+    from passport.config import Settings
+    from passport.service.access_control import AccessPolicy
+    from passport.service.apikeys import Caller
+    from passport.service.context import open_context
+    from passport.service.search import build_query, search
 
     meta = dataset.ready(label, admin_url)
     assert meta is not None
     url = dataset.url_of(label, admin_url)
     gtins = _template_gtins(url, meta["templates"])
-    store = SqlStore(url, migrate=False)
+    context = open_context(Settings(database_url=url, keys_dir=Path(meta["keys_dir"]), public_base_url=BASE_URL),
+                           migrate=False)
+    engine = context.store.engine  # type: ignore[attr-defined]
+    caller = Caller(Role.MANUFACTURER, ORGANISATION)
     captured: list[tuple[str, Any]] = []
 
     def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
@@ -123,38 +133,53 @@ def explain(label: str, admin_url: str) -> dict[str, Any]:
             captured.append((statement, parameters))
 
     since = dt.datetime(2026, 1, 1, tzinfo=dt.UTC) + dt.timedelta(seconds=int(meta["passports"] * 0.9))
-    searches = {
-        "search-gtin": SearchQuery(gtin=gtins[0]), "search-serial": SearchQuery(serial="S0000123456"),
-        "search-manufacturer": SearchQuery(organisation="bench"),
-        "search-model": SearchQuery(model_id="01900000-0000-7000-8000-000000000000"),
-        "search-category": SearchQuery(category="lmt"), "search-chemistry": SearchQuery(chemistry="LFP"),
-        "search-status": SearchQuery(status="original"), "search-updated-since": SearchQuery(updated_since=since),
-        "search-holder": SearchQuery(holder="bench"),
+    searches: dict[str, dict[str, Any]] = {
+        "search-gtin": {"gtin": gtins[0]}, "search-serial": {"serial": "S0000123456"},
+        "search-manufacturer": {"manufacturer": ORGANISATION},
+        "search-model": {"model": "01900000-0000-7000-8000-000000000000"},
+        "search-category": {"category": "lmt"}, "search-chemistry": {"chemistry": "LFP"},
+        "search-status": {"status": "original"}, "search-updated-since": {},
     }
+    inventories: dict[str, dict[str, Any]] = {
+        "inventory": {}, "inventory-category": {"category": "industrial"}, "inventory-chemistry": {"chemistry": "LFP"},
+        "inventory-manufacturer": {"manufacturer": ORGANISATION}}
     plans: dict[str, Any] = {}
-    event.listen(store.engine, "before_cursor_execute", capture)
     try:
-        for name, query in searches.items():
+        for name, filters in searches.items():
+            policy = AccessPolicy.load(context, caller)
+            query = build_query(policy, filters, updated_since=since if name == "search-updated-since" else None,
+                                limit=20)
             captured.clear()
-            store.search(SearchQuery(**{**query.__dict__, "include_ceased": False, "limit": 20}), ["full", "public"])
-            plans[name] = _plans(store, list(captured))
-        for name, filters in (("inventory", {}), ("inventory-category", {"category": "industrial"}),
-                              ("inventory-chemistry", {"chemistry": "LFP"}), ("inventory-holder", {"holder": "bench"})):
+            event.listen(engine, "before_cursor_execute", capture)
+            try:
+                search(context, policy, query)
+            finally:
+                event.remove(engine, "before_cursor_execute", capture)
+            plans[name] = _plans(engine, [item for item in captured if "passport_versions" in item[0]],
+                                 SEARCH_COLUMNS[name])
+        for name, filters in inventories.items():
             captured.clear()
-            store.inventory(organisation="bench", filters=filters, since=None, until=None, group_by=("material",),
-                            include_ceased=False)
-            store.inventory_count(organisation="bench", filters=filters, since=None, until=None,
-                                  include_ceased=False)
-            plans[name] = _plans(store, list(captured))
+            event.listen(engine, "before_cursor_execute", capture)
+            try:
+                inventory(context, caller, InventoryQuery(**filters))
+            finally:
+                event.remove(engine, "before_cursor_execute", capture)
+            plans[name] = _plans(engine, [item for item in captured if "passport_materials" in item[0]
+                                          or "count(" in item[0].lower()])
     finally:
-        event.remove(store.engine, "before_cursor_execute", capture)
-        store.close()
+        context.close()
     return plans
 
 
-def _plans(store: Any, statements: list[tuple[str, Any]]) -> dict[str, Any]:
+# the column each search filter constrains: is it an "Index Cond" of the plan, or only a Filter of another index's scan?
+SEARCH_COLUMNS = {"search-gtin": "gtin", "search-serial": "serial", "search-manufacturer": "organisation_id",
+                  "search-model": "model_id", "search-category": "category", "search-chemistry": "chemistry",
+                  "search-status": "status", "search-updated-since": "updated_at"}
+
+
+def _plans(engine: Any, statements: list[tuple[str, Any]], column: str | None = None) -> dict[str, Any]:
     texts = []
-    with store.engine.connect() as connection:
+    with engine.connect() as connection:
         for statement, parameters in statements:
             rows = connection.exec_driver_sql("EXPLAIN " + statement, parameters).fetchall()
             texts.append("\n".join(row[0] for row in rows))
@@ -162,8 +187,13 @@ def _plans(store: Any, statements: list[tuple[str, Any]]) -> dict[str, Any]:
     sequential = sorted(set(re.findall(r"Seq Scan on (\w+)", joined)) & set(LARGE_TABLES))
     indexes = sorted(set(re.findall(r"Index (?:Only )?Scan(?: Backward)? using (\w+)", joined))
                      | set(re.findall(r"Bitmap Index Scan on (\w+)", joined)))
-    return {"uses_index": bool(indexes) and not sequential, "indexes": indexes, "sequential_scans": sequential,
-            "plans": texts}
+    conditions = re.findall(r"Index Cond: (.*)", joined)
+    result: dict[str, Any] = {"uses_index": bool(indexes) and not sequential, "indexes": indexes,
+                              "sequential_scans": sequential, "plans": texts}
+    if column is not None:
+        result["filter_column"] = column
+        result["filter_in_index_cond"] = any(column in condition for condition in conditions)
+    return result
 
 
 def run(report: Report, workdir: Path, mode: str, seconds: float, requests: int, tool: str, admin_url: str) -> None:
