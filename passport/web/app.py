@@ -24,6 +24,7 @@ from passport.web import (
     resolver,
 )
 from passport.web.audit import AuditMiddleware
+from passport.web.fastpath import ResolverFastPath
 from passport.web.head import HeadAsGet
 from passport.web.metrics import Metrics, MetricsMiddleware
 from passport.web.pages import STATIC, LruCache, PageRenderer
@@ -56,6 +57,8 @@ def create_app(settings: Settings, context: ServiceContext | None = None) -> Fas
     app.add_middleware(HeadAsGet)
     networks = trusted_networks(settings.trusted_proxies)
     app.add_middleware(AuditMiddleware, context=app.state.context, networks=networks)
+    app.add_middleware(ResolverFastPath, context=app.state.context, pages=app.state.pages,
+                       route=next(r for r in resolver.router.routes if getattr(r, "path", "") == "/01/{path:path}"))
     if settings.rate_limit_enabled:
         app.add_middleware(RateLimitMiddleware, limits=RateLimits(settings))
     app.add_middleware(SecurityHeaders, hsts=settings.public_base_url.startswith("https://"))

@@ -89,6 +89,9 @@ class PageRenderer:
     environment: Environment = field(init=False)
     pages: LruCache = field(default_factory=lambda: LruCache(2048))
     badges: LruCache = field(default_factory=lambda: LruCache(8192))
+    # Rendered pages of current versions, for the resolver's fast path (passport/web/fastpath.py):
+    # (passport id, version, language) -> (monotonic expiry: the badge's, ETag, UTF-8 body)
+    current_pages: LruCache = field(default_factory=lambda: LruCache(4096))
 
     def __post_init__(self) -> None:
         self.environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
@@ -110,6 +113,11 @@ class PageRenderer:
                           exc.reason)
         self.badges.put(key, (time.monotonic() + BADGE_TTL, badge))
         return badge
+
+    def badge_expiry(self, record: PassportRecord, version: VersionRecord) -> float:
+        """When the badge of this version is checked again (monotonic clock)."""
+        self.badge(record, version)
+        return float(self.badges.get((record.passport_id, version.version))[0])
 
     def render(self, template: str, language: str, **values: Any) -> str:
         gettext = translations(language).gettext

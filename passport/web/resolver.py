@@ -20,6 +20,7 @@ from passport.service.passports import parse_passport_id
 from passport.storage import PassportRecord, VersionRecord
 from passport.web.deps import Context
 from passport.web.etags import etag, none_match
+from passport.web.fastpath import link_header
 from passport.web.i18n import negotiate as negotiate_language
 from passport.web.i18n import translations
 from passport.web.linkset import LINK_TYPES, LINKSET_MEDIA, linkset
@@ -130,7 +131,8 @@ async def _represent(
     _check_lot(record, stored, lot)
     canonical = context.urls.digital_link(record.gtin, record.serial)
     links = _links(context, record, stored.version, canonical)
-    headers = {"Cache-Control": CACHE_CONTROL, "Vary": "Accept, Accept-Language", "Link": _link_header(links), **CORS}
+    headers = {"Cache-Control": CACHE_CONTROL, "Vary": "Accept, Accept-Language",
+               "Link": _link_header(context, record, stored.version, links), **CORS}
     if kind == "linkset":
         return JSONResponse(linkset(canonical, links, _public(stored)), media_type=LINKSET_MEDIA, headers=headers)
     if kind == "redirect":
@@ -163,7 +165,12 @@ def _page(request: Request, context: Any, record: PassportRecord, stored: Versio
     if none_match(request.headers.get("if-none-match"), tag):
         return Response(status_code=304, headers={**headers, "ETag": tag})
     history = [(n, at.date().isoformat()) for n, at in context.store.version_dates(record.passport_id)]
-    html = renderer(request).passport_page(record, stored, latest, language, history, links)
+    pages = renderer(request)
+    html = pages.passport_page(record, stored, latest, language, history, links)
+    if stored.version == latest and not request.url.query:
+        # what the fast path may serve for this URL until the badge is checked again
+        pages.current_pages.put((record.passport_id, latest, language),
+                                (pages.badge_expiry(record, stored), tag, html.encode("utf-8")))
     return HTMLResponse(html, headers={**headers, "ETag": tag, "Content-Language": language})
 
 
@@ -189,9 +196,8 @@ def _links(context: Any, record: PassportRecord, version: int, canonical: str) -
     }
 
 
-def _link_header(links: dict[str, str]) -> str:
-    return (f'<{links["json"]}>; rel="alternate"; type="{CREDENTIAL_MEDIA}", '
-            f'<{links["linkset"]}>; rel="linkset"; type="{LINKSET_MEDIA}", <{links["canonical"]}>; rel="canonical"')
+def _link_header(context: Any, record: PassportRecord, version: int, links: dict[str, str]) -> str:
+    return link_header(context.urls.base, record.passport_id, version, links["canonical"])
 
 
 def _link_target(links: dict[str, str], public: dict[str, Any], link_type: str) -> str:
