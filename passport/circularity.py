@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from passport.access import Role, View, field_in_view
-from passport.errors import Forbidden, InvalidInput
+from passport.errors import Forbidden, InvalidInput, Unauthorized
 from passport.materials import RECOVERY_2027, RECOVERY_2031, RECYCLED_2031, RECYCLED_2036
 from passport.service.access_control import AccessPolicy, log_aggregate
 from passport.service.apikeys import Caller
@@ -31,6 +31,10 @@ REVEALS: Mapping[str, tuple[str, ...] | None] = {
     "month": None,
 }
 METALS = ("Co", "Li", "Ni", "Pb")
+NOT_BEFORE_2036 = frozenset({"lmt"})  # Art. 8: the 2031 minimums do not apply to LMT batteries
+# Shares and efficiencies are percentages computed from declared values: rounded to this many decimals before they
+# are reported or compared with a target, so that floating-point noise never turns "16 % declared" into "below 16 %".
+DECIMALS = 6
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,8 @@ class Scope:
 def scope_for(context: ServiceContext, caller: Caller) -> Scope:
     """Makers and legitimate-interest organisations aggregate what they are responsible for, hold, own or were
     granted (Art. 77(2)); authorities every passport; others nothing, since inventories need material data."""
+    if caller.anonymous:
+        raise Unauthorized("inventories and reports need an API key")
     if caller.role not in (Role.MANUFACTURER, Role.LEGITIMATE_INTEREST, Role.AUTHORITY):
         raise Forbidden(
             "inventories and reports need material data: a manufacturer, legitimate-interest or authority key")
@@ -121,15 +127,18 @@ def _verdict(total: float | None, metal: str, minimum: Mapping[str, float], appl
     return "meets" if total >= minimum[metal] else "below"
 
 
-def _share(figures: _MetalFigures) -> tuple[float | None, float | None, str]:
-    """(pre, post, basis): mass-weighted over declaring passports whose metal mass is known; a plain average when no
-    mass is known (zero denominator); None when nothing is declared."""
+def _share(figures: _MetalFigures) -> tuple[float | None, float | None, float | None, str]:
+    """(pre, post, total, basis): mass-weighted over declaring passports whose metal mass is known; a plain average
+    when no mass is known (zero denominator); None when nothing is declared."""
     if figures.weight > 0:
-        return figures.pre_weighted / figures.weight, figures.post_weighted / figures.weight, "mass-weighted"
-    if figures.pre_plain:
+        pre, post = figures.pre_weighted / figures.weight, figures.post_weighted / figures.weight
+        basis = "mass-weighted"
+    elif figures.pre_plain:
         n = len(figures.pre_plain)
-        return sum(figures.pre_plain) / n, sum(figures.post_plain) / n, "unweighted"
-    return None, None, "none"
+        pre, post, basis = sum(figures.pre_plain) / n, sum(figures.post_plain) / n, "unweighted"
+    else:
+        return None, None, None, "none"
+    return round(pre, DECIMALS), round(post, DECIMALS), round(pre + post, DECIMALS), basis
 
 
 def recycled_content_report(context: ServiceContext, caller: Caller, by: str = "model") -> list[dict[str, Any]]:
@@ -139,6 +148,9 @@ def recycled_content_report(context: ServiceContext, caller: Caller, by: str = "
         raise InvalidInput("by: model or manufacturer")
     scope = scope_for(context, caller)
     figures: dict[str, dict[str, _MetalFigures]] = defaultdict(lambda: {m: _MetalFigures() for m in METALS})
+    # the same over the passports the 2031 minimums apply to (not LMT): a group mixing categories is judged
+    # against 2031 on those alone
+    figures_2031: dict[str, dict[str, _MetalFigures]] = defaultdict(lambda: {m: _MetalFigures() for m in METALS})
     categories: dict[str, set[str]] = defaultdict(set)
     chemistries: dict[str, set[str]] = defaultdict(set)
     rows = context.store.recycled_content_rows(scope.passports)
@@ -151,7 +163,12 @@ def recycled_content_report(context: ServiceContext, caller: Caller, by: str = "
         categories[key].add(row["category"])
         chemistries[key].add(row["chemistry"])
         _add(figures[key], row)
-    return [_report_row(by, key, figures[key], categories[key], chemistries[key]) for key in sorted(figures)]
+        if row["category"] not in NOT_BEFORE_2036:
+            _add(figures_2031[key], row)
+    return [
+        _report_row(by, key, figures[key], figures_2031[key], categories[key], chemistries[key])
+        for key in sorted(figures)
+    ]
 
 
 def _add(group: dict[str, _MetalFigures], row: Mapping[str, Any]) -> None:
@@ -175,14 +192,15 @@ def _add(group: dict[str, _MetalFigures], row: Mapping[str, Any]) -> None:
 
 
 def _report_row(
-    by: str, key: str, group: dict[str, _MetalFigures], categories: set[str], chemistries: set[str]
+    by: str, key: str, group: dict[str, _MetalFigures], group_2031: dict[str, _MetalFigures], categories: set[str],
+    chemistries: set[str],
 ) -> dict[str, Any]:
     metals = {}
     for metal, figures in group.items():
-        pre, post, basis = _share(figures)
-        total = None if pre is None or post is None else pre + post
+        pre, post, total, basis = _share(figures)
         relevant = figures.present > 0 or figures.declared > 0
-        in_2031 = relevant and categories != {"lmt"}
+        in_2031 = group_2031[metal]
+        total_2031 = _share(in_2031)[2]
         metals[metal] = {
             "passports": figures.passports,
             "containing": figures.present,
@@ -191,9 +209,10 @@ def _report_row(
             "postConsumer": post,
             "total": total,
             "basis": basis,
+            "total2031": total_2031,  # over the passports the 2031 minimums apply to (LMT only from 2036)
             "minimum2031": RECYCLED_2031[metal],
             "minimum2036": RECYCLED_2036[metal],
-            "verdict2031": _verdict(total, metal, RECYCLED_2031, in_2031),
+            "verdict2031": _verdict(total_2031, metal, RECYCLED_2031, in_2031.present > 0 or in_2031.declared > 0),
             "verdict2036": _verdict(total, metal, RECYCLED_2036, relevant),
         }
     return {by: key, "categories": sorted(categories), "chemistries": sorted(chemistries), "metals": metals}
@@ -206,6 +225,8 @@ def recovery_report(context: ServiceContext, caller: Caller, recycler: str | Non
     """Per recycler and material: recovered mass over the input mass declared in the recycled batteries'
     composition, against the Annex XII Part C targets for the end of 2027 and of 2031. A recycler sees its own
     figures; authorities see every recycler's."""
+    if caller.anonymous:
+        raise Unauthorized("reports need an API key")
     if caller.role is Role.AUTHORITY:
         selected = recycler
     elif caller.role in (Role.LEGITIMATE_INTEREST, Role.MANUFACTURER) and caller.organisation:
@@ -231,7 +252,7 @@ def recovery_report(context: ServiceContext, caller: Caller, recycler: str | Non
 
 def _efficiency(recycler: str, material: str, entry: Mapping[str, Any]) -> dict[str, Any]:
     input_kg, recovered = entry["inputKg"], entry["recoveredKg"]
-    efficiency = 100.0 * recovered / input_kg if input_kg > 0 else None
+    efficiency = round(100.0 * recovered / input_kg, DECIMALS) if input_kg > 0 else None
     row = {"recycler": recycler, "material": material, **entry, "efficiency": efficiency}
     for year, targets in (("2027", RECOVERY_2027), ("2031", RECOVERY_2031)):
         target = targets.get(material)

@@ -395,8 +395,9 @@ async def test_no_non_public_value_reaches_a_public_response(api: Api, example: 
     document = every_field_document(example("passport-ev"))
     first = await api.issue(document)
     every = await _repurpose(api, first, "repurposed", document, "ZQ-EVERY-0002")
-    successor = await _repurpose(api, every, "remanufactured", document, "ZQ-EVERY-0003")
+    # custody recorded before the second life: a predecessor is frozen once it has a successor (DESIGN §3)
     record_custody(api.context, every, OWNER_ORG, TRANSFER)  # holder, responsible operator, a custody event
+    successor = await _repurpose(api, every, "remanufactured", document, "ZQ-EVERY-0003")
     full = (await api.current(every)).json()["passport"]
     # recovered masses arrive with the recycling, which ceases the passport (410 to the public): so that one stored
     # version has every field, sign the transfer event with them as a further version of B, through the service

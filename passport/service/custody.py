@@ -19,8 +19,10 @@ recycled (recovered masses)   the holder, or the responsible operator         st
                                                                               battery was collected
 ============================  ==============================================  ====================================
 
-Recycled ceases the passport (Art. 77(8)). A forbidden event is a 409 (TransitionNotAllowed); an event by the wrong
-organisation is a 403."""
+Recycled ceases the passport (Art. 77(8)); nothing is recorded on a ceased passport, nor on a predecessor frozen by
+a second life (its successor carries the battery on). A delegation moves responsibility, never custody: whoever held
+the battery still holds it. An event by the wrong organisation is a 403 (Forbidden), checked first; a forbidden
+event by the right one is a 409 (TransitionNotAllowed)."""
 
 from __future__ import annotations
 
@@ -111,44 +113,46 @@ class Custody:
     def prepare(
         self, record: PassportRecord, previous: VersionRecord, organisation: str, event: CustodyEvent
     ) -> Append:
+        """Who may record the event comes first (403), then whether the passport's state allows it (409)."""
         document = full_document(previous)
+        holder = record.holder or record.organisation
+        _authorise(event, organisation, holder, record.organisation)
         if record.ceased:
             raise TransitionNotAllowed(f"passport {record.passport_id} has ceased: the battery was recycled")
-        holder = record.holder or record.organisation
+        if get_path(document, ("general", "successorPassports")):
+            raise TransitionNotAllowed(
+                f"passport {record.passport_id} was succeeded by a second-life passport: it is frozen")
         status = BatteryStatus(document["general"]["batteryStatus"])
         stages = _stages(document)
         changes: dict[str, Any] = {}
         to_did: str | None = None
         if isinstance(event, Transfer):
-            _must_be(organisation, holder, "the holder of the battery")
             self.context.store.get_organisation(event.to)
             if event.to == holder:
                 raise TransitionNotAllowed(f"{event.to} already holds the battery")
             changes["holder"], to_did = event.to, self.context.urls.did(event.to)
         elif isinstance(event, Delegation):
-            _must_be(organisation, record.organisation, "the responsible economic operator")
             self.context.store.get_organisation(event.to)
             if status is BatteryStatus.WASTE:
                 raise TransitionNotAllowed(
                     "responsibility for a waste battery lies with the producer, its "
                     "producer-responsibility organisation or the waste operator"
                 )
-            changes["responsible"], to_did = event.to, self.context.urls.did(event.to)
+            if event.to == record.organisation:
+                raise TransitionNotAllowed(f"{event.to} is already the responsible economic operator")
+            # custody stays where it is: whoever holds the battery keeps holding it
+            changes["responsible"], changes["holder"] = event.to, holder
+            to_did = self.context.urls.did(event.to)
         elif isinstance(event, Collected):
-            _must_be(organisation, holder, "the holder of the battery (the collector)")
             _require(status is BatteryStatus.WASTE, "only a waste battery is collected (set status waste first)")
             _require("collected" not in stages, "the battery was already collected")
         elif isinstance(event, ReceivedForTreatment):
-            _must_be(organisation, holder, "the holder of the battery (the treatment facility)")
             _require("collected" in stages, "the battery must be collected before it is received for treatment")
             _require("received-for-treatment" not in stages, "the battery was already received for treatment")
         elif isinstance(event, Dismantled):
-            _must_be(organisation, holder, "the holder of the battery (the treatment facility)")
             _require("received-for-treatment" in stages, "the battery must be received for treatment first")
             _require("dismantled" not in stages, "the battery was already dismantled")
         else:
-            if organisation not in (holder, record.organisation):
-                raise Forbidden("only the holder or the responsible operator records the recycling")
             _require(status is BatteryStatus.WASTE, "only a waste battery is recycled (set status waste first)")
             _require(
                 "collected" not in stages or "received-for-treatment" in stages,
@@ -194,7 +198,7 @@ class Custody:
             record,
             document,
             previous,
-            signer=organisation,
+            signer=responsible,  # the issuer is public: never the holder, whose custody is not
             responsible=responsible,
             holder=holder,
             ceased=bool(changes.pop("ceased", False)),
@@ -202,6 +206,26 @@ class Custody:
             recycler=organisation if recovered else None,
         )
         return append
+
+
+_WHO = {
+    "transfer": "the holder of the battery",
+    "collected": "the holder of the battery (the collector)",
+    "received-for-treatment": "the holder of the battery (the treatment facility)",
+    "dismantled": "the holder of the battery (the treatment facility)",
+}
+
+
+def _authorise(event: CustodyEvent, organisation: str, holder: str, responsible: str) -> None:
+    """Forbidden unless ``organisation`` may record ``event``: the responsible operator delegates, the holder or the
+    responsible operator records the recycling, the holder everything else."""
+    if isinstance(event, Delegation):
+        _must_be(organisation, responsible, "the responsible economic operator")
+    elif isinstance(event, RecycledBattery):
+        if organisation not in (holder, responsible):
+            raise Forbidden("only the holder or the responsible operator records the recycling")
+    else:
+        _must_be(organisation, holder, _WHO[event.type])
 
 
 def _must_be(organisation: str, allowed: str, who: str) -> None:

@@ -115,12 +115,24 @@ class Lifecycle:
             if status is BatteryStatus.WASTE:
                 raise TransitionNotAllowed("the battery is already waste; nothing leaves waste")
             document["general"]["batteryStatus"] = BatteryStatus.WASTE.value
-            if event.responsible_operator is not None:
-                self.store.get_organisation(event.responsible_operator)
-                responsible = event.responsible_operator
+            moved = event.responsible_operator
+            if moved is not None and moved != record.organisation:
+                self.store.get_organisation(moved)
+                responsible = moved
+                self._move_responsibility(record, document, moved)
+        holder = (record.holder or record.organisation) if responsible else record.holder
         append, _ = self.passports.prepare_next(record, document, previous, signer=responsible,
-                                               responsible=responsible)
+                                               responsible=responsible, holder=holder)
         return append
+
+    def _move_responsibility(self, record: PassportRecord, document: dict[str, Any], responsible: str) -> None:
+        """The signed custody names the new responsible operator; custody itself stays with whoever holds the
+        battery (the old responsible operator, if it was never transferred)."""
+        urls = self.passports.context.urls
+        custody = dict(document.get("custody") or {})
+        custody["responsibleOperator"] = urls.did(responsible)
+        custody["holder"] = urls.did(record.holder or record.organisation)
+        document["custody"] = custody
 
     def repurpose(
         self, passport_id: str, organisation: str, status: str, successor: Mapping[str, Any],

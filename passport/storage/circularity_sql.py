@@ -76,7 +76,7 @@ class CircularitySqlMixin:
         if "manufacturer" in filters:
             conditions.append(c.organisation_id == _org_id(filters["manufacturer"]))
         if "holder" in filters:
-            conditions.append(c.holder_organisation_id == _org_id(filters["holder"]))
+            conditions.append(_holder_id() == _org_id(filters["holder"]))
         if since is not None:
             conditions.append(c.created_at >= since)
         if until is not None:
@@ -90,10 +90,11 @@ class CircularitySqlMixin:
         if name == "material":
             return passport_materials.c.material.label("material")
         if name == "month":
+            # months in UTC, whatever the time zone of the database session
             month = (
                 func.strftime("%Y-%m", c.created_at)
                 if self.engine.dialect.name == "sqlite"
-                else func.to_char(c.created_at, "YYYY-MM")
+                else func.to_char(func.timezone("UTC", c.created_at), "YYYY-MM")
             )
             return month.label("month")
         if name == "manufacturer":
@@ -106,7 +107,7 @@ class CircularitySqlMixin:
         if name == "holder":
             return (
                 select(organisations.c.slug)
-                .where(organisations.c.id == c.holder_organisation_id)
+                .where(organisations.c.id == _holder_id())
                 .scalar_subquery()
                 .label("holder")
             )
@@ -246,6 +247,12 @@ def derived_rows(passport: PassportRecord) -> tuple[list[dict[str, Any]], list[d
         for metal, pre, post in passport.recycled
     ]
     return materials, recycled
+
+
+def _holder_id() -> Any:
+    """Who holds the battery: the holder recorded by a transfer, else the responsible operator (until a first
+    transfer, custody is with it)."""
+    return func.coalesce(passports.c.holder_organisation_id, passports.c.organisation_id)
 
 
 def _org_id(slug: str) -> Any:

@@ -54,6 +54,11 @@ def _session(request: Request, context: Any) -> Session:
     return session
 
 
+def _same_token(expected: str, given: str) -> bool:
+    """Constant-time comparison of two tokens, whatever text the form sent."""
+    return secrets.compare_digest(expected.encode(), given.encode())
+
+
 @router.get("", response_class=HTMLResponse)
 async def home() -> RedirectResponse:
     return RedirectResponse("/console/passports", status_code=303)
@@ -77,7 +82,7 @@ async def sign_in_submit(
     csrf: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     expected = request.cookies.get(LOGIN_COOKIE)
-    if not expected or not secrets.compare_digest(expected, csrf):
+    if not expected or not _same_token(expected, csrf):
         return _render(request, "forbidden.html", 403)
     try:
         cookie, _ = await run_in_threadpool(sign_in, context, api_key)
@@ -104,6 +109,8 @@ async def sign_out_submit(
     csrf: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     try:
+        if not csrf.isascii():  # tokens are URL-safe base64; compare_digest refuses other text with a TypeError
+            raise Unauthorized("the form's CSRF token is wrong")
         check_csrf(_session(request, context), csrf)
     except Unauthorized:
         return _render(request, "forbidden.html", 403)

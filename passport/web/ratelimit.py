@@ -15,17 +15,21 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import TypeVar
 
+from anyio import to_thread
 from limits import RateLimitItem, parse
-from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from passport.config import Settings
 from passport.web.proxies import Network, client_address, trusted_networks
 
 RESOLVER, CODES, AUTH_FAILURES = "resolver", "codes", "auth-failures"
+T = TypeVar("T")
 
 
 def route_group(path: str) -> str | None:
@@ -48,7 +52,10 @@ class RateLimits:
 
     def __init__(self, settings: Settings) -> None:
         uri = settings.rate_limit_storage
-        self.limiter = MovingWindowRateLimiter(storage_from_string(uri if uri.startswith("async+") else f"async+{uri}"))
+        # The synchronous limiter: its in-memory counters take a thread lock, not an asyncio lock bound to the first
+        # event loop that used them. A networked storage (Redis) is called from a worker thread instead.
+        self.limiter = MovingWindowRateLimiter(storage_from_string(uri))
+        self.in_memory = uri.startswith("memory://")
         self.rates: dict[str, RateLimitItem] = {
             RESOLVER: parse(settings.rate_limit_resolver),
             CODES: parse(settings.rate_limit_codes),
@@ -56,8 +63,21 @@ class RateLimits:
         }
         self.networks: Sequence[Network] = trusted_networks(settings.trusted_proxies)
 
+    async def _call(self, function: Callable[..., T], *args: object) -> T:
+        if self.in_memory:
+            return function(*args)
+        return await to_thread.run_sync(partial(function, *args))
+
+    async def hit(self, group: str, client: str) -> bool:
+        """Count one request of ``client`` in ``group``; False when it is over the limit."""
+        return await self._call(self.limiter.hit, self.rates[group], group, client)
+
+    async def allows(self, group: str, client: str) -> bool:
+        """Whether ``client`` is still under ``group``'s limit (counting nothing)."""
+        return await self._call(self.limiter.test, self.rates[group], group, client)
+
     async def retry_after(self, group: str, client: str) -> int:
-        stats = await self.limiter.get_window_stats(self.rates[group], group, client)
+        stats = await self._call(self.limiter.get_window_stats, self.rates[group], group, client)
         return max(1, math.ceil(stats.reset_time - time.time()))
 
 
@@ -73,11 +93,11 @@ class RateLimitMiddleware:
         limits, path = self.limits, scope["path"]
         client = client_address(scope, limits.networks)
         group = route_group(path)
-        if group is not None and not await limits.limiter.hit(limits.rates[group], group, client):
+        if group is not None and not await limits.hit(group, client):
             await self._refuse(scope, send, group, client)
             return
         credentials = _presents_credentials(scope)
-        if credentials and not await limits.limiter.test(limits.rates[AUTH_FAILURES], AUTH_FAILURES, client):
+        if credentials and not await limits.allows(AUTH_FAILURES, client):
             await self._refuse(scope, send, AUTH_FAILURES, client)
             return
         if not credentials:
@@ -93,7 +113,7 @@ class RateLimitMiddleware:
 
         await self.app(scope, receive, watch)
         if status == 401:
-            await limits.limiter.hit(limits.rates[AUTH_FAILURES], AUTH_FAILURES, client)
+            await limits.hit(AUTH_FAILURES, client)
 
     async def _refuse(self, scope: Scope, send: Send, group: str, client: str) -> None:
         retry = await self.limits.retry_after(group, client)
