@@ -54,7 +54,8 @@ def session_for(context: ServiceContext, cookie: str | None) -> Session | None:
 
 
 def check_csrf(session: Session, token: str | None) -> None:
-    if not token or not hmac.compare_digest(session.csrf, token):
+    # compared as bytes: compare_digest refuses non-ASCII text with a TypeError
+    if not token or not hmac.compare_digest(session.csrf.encode(), token.encode("utf-8", "replace")):
         raise Unauthorized("the form's CSRF token is missing or wrong: reload the page and try again")
 
 
