@@ -44,6 +44,9 @@ def create_app(settings: Settings, context: ServiceContext | None = None) -> Fas
         openapi_url="/openapi.json",
         docs_url="/docs",
         redoc_url=None,
+        # passport exports Prometheus metrics itself (/metrics); FastAPI's OpenTelemetry hooks would cost every
+        # request an environment lookup for nothing
+        telemetry={"tracing": False, "metrics": False},
     )
     app.state.settings = settings
     app.state.context = context or open_context(settings)

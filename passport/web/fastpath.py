@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import time
+from functools import lru_cache
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -30,6 +31,7 @@ VARY = b"Accept, Accept-Language"
 CORS = [(b"access-control-allow-origin", b"*"), (b"access-control-expose-headers", b"ETag, Link, Location")]
 CREDENTIAL_MEDIA = "application/vc"
 LINKSET_MEDIA = "application/linkset+json"
+_gtin_ok = lru_cache(maxsize=8192)(gtin_is_valid)  # a few thousand battery models are scanned over and over
 
 
 def link_header(base: str, passport_id: str, version: int, canonical: str) -> str:
@@ -58,7 +60,7 @@ class ResolverFastPath:
             return
         match = CANONICAL.fullmatch(scope["path"])
         raw = scope.get("raw_path")
-        if match is None or (raw is not None and raw != scope["path"].encode()) or not gtin_is_valid(match[1]):
+        if match is None or (raw is not None and raw != scope["path"].encode()) or not _gtin_ok(match[1]):
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
@@ -85,11 +87,14 @@ class ResolverFastPath:
     def _common(
         self, scope: Scope, gtin: str, serial: str, passport_id: str, version: int
     ) -> list[tuple[bytes, bytes]]:
-        urls = self.context.urls
-        canonical = urls.digital_link(gtin, serial)
         scope["route"] = self.route
-        return [(b"cache-control", CACHE_CONTROL), (b"vary", VARY),
-                (b"link", link_header(urls.base, passport_id, version, canonical).encode()), *CORS]
+        return [*self._headers(gtin, serial, passport_id, version)]
+
+    @lru_cache(maxsize=4096)  # noqa: B019 - one middleware per application, kept for its lifetime
+    def _headers(self, gtin: str, serial: str, passport_id: str, version: int) -> tuple[tuple[bytes, bytes], ...]:
+        urls = self.context.urls
+        link = link_header(urls.base, passport_id, version, urls.digital_link(gtin, serial))
+        return ((b"cache-control", CACHE_CONTROL), (b"vary", VARY), (b"link", link.encode()), *CORS)
 
     async def _json(self, scope: Scope, send: Send, gtin: str, serial: str, accept: str | None,
                     if_none_match: str | None) -> bool:

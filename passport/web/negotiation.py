@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 HTML = ("text/html", "application/xhtml+xml")
 JSON = ("application/json", "application/ld+json", "application/vc")
 LINKSET = ("application/linkset+json",)
 
 
-def _ranked(accept: str) -> list[tuple[float, int, str]]:
+@lru_cache(maxsize=512)  # clients send a handful of distinct Accept headers, over and over
+def _ranked(accept: str) -> tuple[tuple[float, int, str], ...]:
     ranked = []
     for position, item in enumerate(accept.split(",")):
         media, *params = [part.strip() for part in item.split(";")]
@@ -20,7 +23,7 @@ def _ranked(accept: str) -> list[tuple[float, int, str]]:
                     quality = 0.0
         if media and quality > 0:
             ranked.append((-quality, position, media.lower()))
-    return sorted(ranked)
+    return tuple(sorted(ranked))
 
 
 def choose(accept: str | None, link_type: str | None) -> str:

@@ -92,6 +92,114 @@ def document_problems(schema: dict[str, Any]) -> None:
             del components[name]
 
 
+# OpenAPI links (3.1 §4.8.20): how a response's values feed the next operation, so that clients and stateful
+# testing (schemathesis) can follow a passport's life: issue -> read -> revise with If-Match -> events -> versions ->
+# credential; a model -> its correction -> the re-issue job; an import -> its report; grants and access requests ->
+# their revocation and decision; an organisation -> its keys. (source method, path, status) -> {link name: (target
+# method, target path, {parameter: runtime expression})}. No link leads to issuing a passport: an operation with an
+# incoming link is no longer a starting point of schemathesis' state machine, and every chain starts there.
+Link = tuple[str, str, dict[str, str]]
+PASSPORT = "/api/v1/passports/{passport_id}"
+_ID = "$response.body#/passportId"
+_ETAG = "$response.header.ETag"
+_REQUEST = "$response.body#/id"
+
+
+def _passport_links(etag: bool) -> dict[str, Link]:
+    links: dict[str, Link] = {
+        "ReadPassport": ("get", PASSPORT, {"passport_id": _ID}),
+        "PassportVersions": ("get", f"{PASSPORT}/versions", {"passport_id": _ID}),
+        "PassportCredential": ("get", f"{PASSPORT}/credential", {"passport_id": _ID}),
+        "RecordEvent": ("post", f"{PASSPORT}/events", {"passport_id": _ID}),
+        "SetOwner": ("put", f"{PASSPORT}/owner", {"passport_id": _ID}),
+    }
+    if etag:
+        links["RevisePassport"] = ("patch", PASSPORT, {"passport_id": _ID, "header.if-match": _ETAG})
+        links["RecordEventIfMatch"] = ("post", f"{PASSPORT}/events", {"passport_id": _ID, "header.if-match": _ETAG})
+    return links
+
+
+LINKS: dict[tuple[str, str, str], dict[str, Link]] = {
+    ("post", "/api/v1/passports", "201"): _passport_links(etag=True),
+    ("get", PASSPORT, "200"): _passport_links(etag=True),
+    ("patch", PASSPORT, "200"): _passport_links(etag=True),
+    ("post", f"{PASSPORT}/events", "201"): _passport_links(etag=False),
+    ("get", f"{PASSPORT}/versions", "200"): {
+        "VersionCredential": ("get", f"{PASSPORT}/credential",
+                              {"passport_id": _ID, "version": "$response.body#/versions/0/version"}),
+        "ReadVersion": ("get", PASSPORT, {"passport_id": _ID, "version": "$response.body#/versions/0/version"}),
+    },
+    ("post", f"{PASSPORT}/repurpose", "201"): {
+        "ReadSuccessor": ("get", PASSPORT, {"passport_id": "$response.body#/successor/passportId"}),
+        "ReadPredecessor": ("get", PASSPORT, {"passport_id": "$response.body#/predecessor/passportId"}),
+    },
+    ("post", "/api/v1/models", "201"): {
+        "ReadModel": ("get", "/api/v1/models/{model_id}", {"model_id": "$response.body#/modelId"}),
+        "CorrectModel": ("put", "/api/v1/models/{model_id}",
+                         {"model_id": "$response.body#/modelId", "header.if-match": _ETAG}),
+    },
+    ("get", "/api/v1/models/{model_id}", "200"): {
+        "CorrectModel": ("put", "/api/v1/models/{model_id}",
+                         {"model_id": "$response.body#/modelId", "header.if-match": _ETAG}),
+    },
+    ("put", "/api/v1/models/{model_id}", "202"): {
+        "ReadJob": ("get", "/api/v1/jobs/{job_id}", {"job_id": "$response.body#/job/jobId"}),
+    },
+    ("post", "/api/v1/imports", "200"): {
+        "ReadImport": ("get", "/api/v1/imports/{import_id}", {"import_id": "$response.body#/importId"}),
+    },
+    ("post", "/api/v1/grants", "201"): {
+        "RevokeGrant": ("delete", "/api/v1/grants/{grant_id}", {"grant_id": "$response.body#/id"}),
+    },
+    ("post", "/api/v1/access-requests", "201"): {
+        "ApproveRequest": ("post", "/api/v1/access-requests/{request_id}/approve", {"request_id": _REQUEST}),
+        "RefuseRequest": ("post", "/api/v1/access-requests/{request_id}/refuse", {"request_id": _REQUEST}),
+    },
+    ("post", "/api/v1/access-requests/{request_id}/approve", "200"): {
+        "RevokeGrant": ("delete", "/api/v1/grants/{grant_id}", {"grant_id": "$response.body#/grantId"}),
+    },
+    ("post", "/api/v1/orgs", "201"): {
+        "ReadOrganisation": ("get", "/api/v1/orgs/{slug}", {"slug": "$response.body#/slug"}),
+        "OrganisationDid": ("get", "/orgs/{slug}/did.json", {"slug": "$response.body#/slug"}),
+        "CreateApiKey": ("post", "/api/v1/orgs/{slug}/apikeys", {"slug": "$response.body#/slug"}),
+        "ListApiKeys": ("get", "/api/v1/orgs/{slug}/apikeys", {"slug": "$response.body#/slug"}),
+        "SigningKeys": ("get", "/api/v1/orgs/{slug}/keys", {"slug": "$response.body#/slug"}),
+        "RotateKey": ("post", "/api/v1/orgs/{slug}/keys/rotate", {"slug": "$response.body#/slug"}),
+        "Purposes": ("get", "/api/v1/orgs/{slug}/purposes", {"slug": "$response.body#/slug"}),
+    },
+    ("post", "/api/v1/orgs/{slug}/apikeys", "201"): {
+        "RevokeApiKey": ("delete", "/api/v1/apikeys/{key_id}", {"key_id": "$response.body#/id"}),
+    },
+}
+
+
+def document_links(schema: dict[str, Any]) -> None:
+    """Add :data:`LINKS` to the responses they start from, naming their targets by operationId. A link whose source
+    or target operation does not exist is an error here, not a silent gap in the document."""
+    paths = schema.get("paths", {})
+
+    def operation(method: str, path: str) -> dict[str, Any]:
+        found = paths.get(path, {}).get(method)
+        if not isinstance(found, dict):
+            raise LookupError(f"OpenAPI link: no operation {method.upper()} {path}")
+        return found
+
+    for (method, path, status), links in LINKS.items():
+        responses = operation(method, path)["responses"]
+        if status not in responses:
+            raise LookupError(f"OpenAPI link: {method.upper()} {path} documents no {status} response")
+        documented = responses[status].setdefault("links", {})
+        for name, (target_method, target_path, parameters) in links.items():
+            target = operation(target_method, target_path)
+            known = {(p["in"], p["name"]) for p in target.get("parameters", [])}
+            for qualified in parameters:
+                where, _, parameter = qualified.rpartition(".")
+                if not any(p == parameter and (not where or where == place) for place, p in known):
+                    raise LookupError(f"OpenAPI link {name}: {target_method.upper()} {target_path} has no "
+                                      f"parameter {qualified}")
+            documented[name] = {"operationId": target["operationId"], "parameters": dict(parameters)}
+
+
 def install(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -99,6 +207,7 @@ def install(app: FastAPI) -> None:
                                  description=app.description, routes=app.routes)
             schema.setdefault("components", {}).setdefault("schemas", {}).update(imported_components())
             document_problems(schema)
+            document_links(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 
@@ -115,4 +224,4 @@ def free_body(schema: dict[str, Any], *media_types: str) -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": {media: {"schema": schema} for media in media_types}}}
 
 
-__all__ = ["body", "free_body", "imported_components", "install"]
+__all__ = ["LINKS", "body", "document_links", "free_body", "imported_components", "install"]

@@ -1,4 +1,5 @@
-"""Rate limits per client address (the ``limits`` library, moving windows), on by default:
+"""Rate limits per client address (the ``limits`` library, fixed windows: one counter per client and window, the
+cheapest check on the resolver's hot path; a burst of up to twice the rate can straddle two windows), on by default:
 
 - the public resolver and pages, which anyone can call without a key (``PASSPORT_RATE_LIMIT_RESOLVER``);
 - QR codes and label sheets, which cost CPU per request (``PASSPORT_RATE_LIMIT_CODES``);
@@ -12,24 +13,25 @@ the resolver is the hot path."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import time
-from collections.abc import Callable, Sequence
+import weakref
+from collections.abc import Sequence
 from functools import partial
-from typing import TypeVar
 
 from anyio import to_thread
 from limits import RateLimitItem, parse
+from limits.aio.strategies import FixedWindowRateLimiter as AsyncLimiter
 from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
+from limits.strategies import FixedWindowRateLimiter as SyncLimiter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from passport.config import Settings
 from passport.web.proxies import Network, client_address, trusted_networks
 
 RESOLVER, CODES, AUTH_FAILURES = "resolver", "codes", "auth-failures"
-T = TypeVar("T")
 
 
 def route_group(path: str) -> str | None:
@@ -51,11 +53,15 @@ class RateLimits:
     """The limiter and its per-group rates, built from the settings."""
 
     def __init__(self, settings: Settings) -> None:
-        uri = settings.rate_limit_storage
-        # The synchronous limiter: its in-memory counters take a thread lock, not an asyncio lock bound to the first
-        # event loop that used them. A networked storage (Redis) is called from a worker thread instead.
-        self.limiter = MovingWindowRateLimiter(storage_from_string(uri))
-        self.in_memory = uri.startswith("memory://")
+        self.storage_uri = settings.rate_limit_storage
+        self.in_memory = self.storage_uri.startswith("memory://")
+        # In memory: the asyncio limiter, one per event loop (its locks belong to the loop that made them; a worker
+        # has one loop). The threaded in-memory storage would start a timer thread every 10 ms to expire counters,
+        # which cost the resolver's fast path more than its database read. A networked storage (Redis) is called
+        # through the synchronous limiter from a worker thread.
+        self._per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncLimiter] = (
+            weakref.WeakKeyDictionary())
+        self._shared = None if self.in_memory else SyncLimiter(storage_from_string(self.storage_uri))
         self.rates: dict[str, RateLimitItem] = {
             RESOLVER: parse(settings.rate_limit_resolver),
             CODES: parse(settings.rate_limit_codes),
@@ -63,21 +69,30 @@ class RateLimits:
         }
         self.networks: Sequence[Network] = trusted_networks(settings.trusted_proxies)
 
-    async def _call(self, function: Callable[..., T], *args: object) -> T:
-        if self.in_memory:
-            return function(*args)
-        return await to_thread.run_sync(partial(function, *args))
+    def _local(self) -> AsyncLimiter:
+        loop = asyncio.get_running_loop()
+        limiter = self._per_loop.get(loop)
+        if limiter is None:
+            limiter = self._per_loop[loop] = AsyncLimiter(storage_from_string(f"async+{self.storage_uri}"))
+        return limiter
 
     async def hit(self, group: str, client: str) -> bool:
         """Count one request of ``client`` in ``group``; False when it is over the limit."""
-        return await self._call(self.limiter.hit, self.rates[group], group, client)
+        if self._shared is None:
+            return await self._local().hit(self.rates[group], group, client)
+        return await to_thread.run_sync(partial(self._shared.hit, self.rates[group], group, client))
 
     async def allows(self, group: str, client: str) -> bool:
         """Whether ``client`` is still under ``group``'s limit (counting nothing)."""
-        return await self._call(self.limiter.test, self.rates[group], group, client)
+        if self._shared is None:
+            return await self._local().test(self.rates[group], group, client)
+        return await to_thread.run_sync(partial(self._shared.test, self.rates[group], group, client))
 
     async def retry_after(self, group: str, client: str) -> int:
-        stats = await self._call(self.limiter.get_window_stats, self.rates[group], group, client)
+        if self._shared is None:
+            stats = await self._local().get_window_stats(self.rates[group], group, client)
+        else:
+            stats = await to_thread.run_sync(partial(self._shared.get_window_stats, self.rates[group], group, client))
         return max(1, math.ceil(stats.reset_time - time.time()))
 
 

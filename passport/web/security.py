@@ -26,15 +26,16 @@ class SecurityHeaders:
     def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
         self.app = app
         self.hsts = hsts
+        tls = [(b"strict-transport-security", b"max-age=31536000; includeSubDomains")] if hsts else []
+        # built once: this runs on every response, the resolver's too
+        self.strict = [*COMMON, (b"content-security-policy", STRICT_CSP.encode()), *tls]
+        self.docs = [*COMMON, (b"content-security-policy", DOCS_CSP.encode()), *tls]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        csp = DOCS_CSP if scope["path"] in ("/docs", "/docs/oauth2-redirect") else STRICT_CSP
-        extra = [*COMMON, (b"content-security-policy", csp.encode())]
-        if self.hsts:
-            extra.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+        extra = self.docs if scope["path"] in ("/docs", "/docs/oauth2-redirect") else self.strict
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
