@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.serialization import (
 )
 
 from passport.errors import ConfigurationError, NotFound
+from passport.multikey import public_multikey
 from passport.signing import Ed25519Signer, raw_public_key
 
 _SAFE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
@@ -29,6 +30,10 @@ class FileKeystore:
     def __init__(self, root: Path, passphrase: bytes | None) -> None:
         self.root = root
         self._passphrase = passphrase
+        # Opened keys by (organisation, key id), with the file's identity when it was read: opening is a file read and,
+        # with a passphrase, a deliberately slow key derivation, which every signature used to pay. A key file never
+        # changes (O_EXCL on creation); one replaced all the same (a restored keystore) is read again.
+        self._opened: dict[tuple[str, str], tuple[tuple[int, int, int], Ed25519PrivateKey, str]] = {}
 
     def __repr__(self) -> str:
         return f"FileKeystore({str(self.root)!r}, encrypted={self._passphrase is not None})"
@@ -55,7 +60,28 @@ class FileKeystore:
         return raw_public_key(key.public_key())
 
     def signer(self, organisation: str, key_id: str, verification_method: str) -> Ed25519Signer:
+        return Ed25519Signer(verification_method, self._open(organisation, key_id)[0])
+
+    def public_multikey(self, organisation: str, key_id: str) -> str:
+        """The public key of a stored private key, as a Multikey (computed once per opened key)."""
+        return self._open(organisation, key_id)[1]
+
+    def _open(self, organisation: str, key_id: str) -> tuple[Ed25519PrivateKey, str]:
         path = self.path(organisation, key_id)
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            raise NotFound(f"private key {key_id!r} of {organisation!r} is not in {self.root}") from None
+        identity = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        cached = self._opened.get((organisation, key_id))
+        if cached is not None and cached[0] == identity:
+            return cached[1], cached[2]
+        key = self._load(path, organisation, key_id)
+        public = public_multikey(raw_public_key(key.public_key()))
+        self._opened[(organisation, key_id)] = (identity, key, public)
+        return key, public
+
+    def _load(self, path: Path, organisation: str, key_id: str) -> Ed25519PrivateKey:
         try:
             pem = path.read_bytes()
         except FileNotFoundError:
@@ -69,7 +95,7 @@ class FileKeystore:
             ) from None
         if not isinstance(key, Ed25519PrivateKey):
             raise ConfigurationError(f"key {key_id!r} of {organisation!r} is not an Ed25519 key")
-        return Ed25519Signer(verification_method, key)
+        return key
 
     def has(self, organisation: str, key_id: str) -> bool:
         return self.path(organisation, key_id).is_file()

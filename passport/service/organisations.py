@@ -49,7 +49,7 @@ def signer_for(context: ServiceContext, slug: str) -> Ed25519Signer:
     key = active_key(context.store.list_keys(slug), slug)
     method = f"{context.urls.did(slug)}#{key.key_id}"
     signer = context.keystore.signer(slug, key.key_id, method)
-    if signer.public_multikey() != key.public_key_multibase:
+    if context.keystore.public_multikey(slug, key.key_id) != key.public_key_multibase:
         raise ConfigurationError(f"the private key file of {slug}/{key.key_id} does not match its public key")
     return signer
 
