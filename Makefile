@@ -78,3 +78,13 @@ bench: $(VENV)/.run-installed
 
 bench-quick: $(VENV)/.run-installed
 	$(BIN)/python -m bench --quick
+
+# Load and soak test (issue 11, tests/load/README.md): a throwaway PostgreSQL cluster of its own, `passport serve
+# --workers 2` on loopback, mixed traffic for 5 minutes, then every acknowledged write checked and the store verified.
+# `make soak SOAK_ARGS=--outage` also stops the database mid-run and measures the recovery. Not part of `make test`;
+# results in tests/load/results-*.json.
+.PHONY: soak
+SOAK_ARGS ?=
+
+soak: $(VENV)/.run-installed
+	$(BIN)/python -m tests.load.soak $(SOAK_ARGS)

@@ -116,14 +116,17 @@ def issuer_of(credential: Mapping[str, Any]) -> str:
     return issuer_id
 
 
-def verify_credential(credential: Mapping[str, Any], resolve: KeyResolver) -> PublicKeyInfo:
+def verify_credential(
+    credential: Mapping[str, Any], resolve: KeyResolver, *, unsigned_hash: bytes | None = None
+) -> PublicKeyInfo:
     """The proof verifies, with a key of the credential's issuer when the issuer is a DID.
 
     Every credential of this product has a DID issuer, so its key must be controlled by that DID. An issuer that is
     not a DID (an https URL, as in the W3C vc-di-eddsa test vectors) names no controller to compare the key with:
     requiring one made the W3C vector fail with ``issuer-key-mismatch``; only its proof is checked then."""
     issuer_id = issuer_of(credential)
-    return verify_proof(credential, resolve, issuer=issuer_id if issuer_id.startswith("did:") else None)
+    return verify_proof(credential, resolve, issuer=issuer_id if issuer_id.startswith("did:") else None,
+                        document_hash=unsigned_hash)
 
 
 def subject_of(credential: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -133,9 +136,12 @@ def subject_of(credential: Mapping[str, Any]) -> Mapping[str, Any]:
     return subject
 
 
-def check_successor(previous: Mapping[str, Any] | None, credential: Mapping[str, Any]) -> None:
+def check_successor(
+    previous: Mapping[str, Any] | None, credential: Mapping[str, Any], previous_hash: str | None = None
+) -> None:
     """``credential`` may follow ``previous`` (None: it must be version 1) in one view's chain: the next version
-    number, the same passport and view, and ``previousVersionHash`` naming ``previous``."""
+    number, the same passport and view, and ``previousVersionHash`` naming ``previous`` (whose
+    :func:`credential_hash` the caller may pass when it has it)."""
     subject = subject_of(credential)
     version, label = subject["version"], f"{subject.get('passportId')} view {subject.get('view')}"
     before = subject_of(previous)["version"] if previous is not None else 0
@@ -151,7 +157,7 @@ def check_successor(previous: Mapping[str, Any] | None, credential: Mapping[str,
     earlier = subject_of(previous)
     if (earlier.get("passportId"), earlier.get("view")) != (subject.get("passportId"), subject.get("view")):
         raise VerificationError("malformed", f"{label}: a chain mixes passports or views")
-    if claimed != credential_hash(previous):
+    if claimed != (previous_hash or credential_hash(previous)):
         raise VerificationError(
             "previous-hash-mismatch", f"{label} version {version}: previousVersionHash does not match version {before}"
         )

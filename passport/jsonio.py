@@ -1,12 +1,15 @@
 """Strict JSON reading: what the wire may carry and nothing else.
 
 Refused with :class:`InvalidInput`: invalid UTF-8, malformed JSON, duplicate keys (which parsers resolve
-differently, so a signature could cover another reading than the one stored), NaN and infinities, nesting deeper
-than :data:`MAX_DEPTH`, and integers beyond what RFC 8785 carries exactly."""
+differently, so a signature could cover another reading than the one stored), NaN and infinities (also number
+literals such as ``1e400`` that overflow a double), lone surrogates (``"\\ud800"``: no Unicode text, so no UTF-8 and
+no RFC 8785 form; I-JSON refuses them), nesting deeper than :data:`MAX_DEPTH`, and integers beyond what RFC 8785
+carries exactly."""
 
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from passport.errors import InvalidInput
@@ -20,12 +23,23 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     if len(result) != len(pairs):
         seen: set[str] = set()
         duplicate = next(key for key, _ in pairs if key in seen or seen.add(key))  # type: ignore[func-returns-value]
-        raise InvalidInput(f"duplicate key {duplicate!r} in a JSON object")
+        shown = repr(duplicate) if len(duplicate) <= 60 else repr(duplicate[:60]) + "…"
+        raise InvalidInput(f"duplicate key {shown} in a JSON object")
     return result
 
 
 def _no_constants(name: str) -> Any:
     raise InvalidInput(f"{name} is not allowed in JSON")
+
+
+def _finite_float(text: str) -> float:
+    """A number literal with a fraction or an exponent, as a double; ``1e400`` is no double (Python reads it as
+    infinity, which no JSON text can carry back): refused here, where the input is, rather than wherever the
+    infinity would surface later."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise InvalidInput(f"number {text[:30]} is beyond the range of a double")
+    return value
 
 
 def _bounded_int(text: str) -> int | float:
@@ -77,6 +91,24 @@ def _depth(value: Any, limit: int = MAX_DEPTH) -> int:
     return deepest
 
 
+def _no_lone_surrogates(value: Any) -> None:
+    """Every string (member names too) is Unicode text: a ``\\uD800``-``\\uDFFF`` escape not paired with its other
+    half reads as a lone surrogate, which no UTF-8 encoder writes (it surfaced as a 500 wherever the value was
+    written out again)."""
+    if type(value) is str:
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidInput("a lone surrogate (\\ud800 to \\udfff unpaired) is not valid Unicode") from None
+    elif type(value) is dict:
+        for key, item in value.items():
+            _no_lone_surrogates(key)
+            _no_lone_surrogates(item)
+    elif type(value) is list:
+        for item in value:
+            _no_lone_surrogates(item)
+
+
 def loads(data: bytes | str) -> Any:
     """Parse one JSON text strictly."""
     if isinstance(data, bytes):
@@ -87,13 +119,16 @@ def loads(data: bytes | str) -> Any:
     else:
         text = data
     try:
-        value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants, parse_int=_bounded_int)
+        value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants, parse_int=_bounded_int,
+                           parse_float=_finite_float)
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
     except RecursionError:
         raise InvalidInput(f"JSON nested deeper than {MAX_DEPTH} levels") from None
     if _depth(value) > MAX_DEPTH:
         raise InvalidInput(f"JSON nested deeper than {MAX_DEPTH} levels")
+    if "\\ud" in text or "\\uD" in text:  # only an escape can make a surrogate: UTF-8 input cannot hold one
+        _no_lone_surrogates(value)
     return value
 
 

@@ -147,3 +147,14 @@ def context_factory(tmp_path: Path, clock: FakeClock) -> Iterator[Callable[..., 
     yield make
     for context in opened:
         context.close()
+
+
+# --- no secrets in the logs of the whole run (issue 11) -------------------------------------------------------------
+
+from tests import secrets_scan  # noqa: E402
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Capture every log record and every generated private key of the run; at its end, fail it if any key material
+    or API key token was logged (tests/secrets_scan.py says how, tests/test_secrets_in_logs.py proves it fails)."""
+    secrets_scan.install(config)

@@ -21,7 +21,7 @@ import math
 import os
 import re
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, cast
@@ -941,6 +941,65 @@ def mutation_kinds(document: Mapping[str, Any], schema: Schema) -> Iterator[str]
         yield site.kind
 
 
+# --- documents varied from valid examples ----------------------------------------------------------------------------
+
+
+def _leaf_sites(walker: _Walker, node: Schema, value: Any, path: JsonPath, out: list[tuple[JsonPath, Schema]]) -> None:
+    """(path, schema) of every scalar value of ``value``, a document valid under ``node``."""
+    where: JsonPath = ("#", *path)
+    inner = walker.split_nullable(node, where)[0] if path else {k: v for k, v in node.items() if k not in _ROOT_ONLY}
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            # a map (no properties): every value has the schema of the map's values
+            child = inner["properties"][key] if "properties" in inner else _map_values(inner)
+            _leaf_sites(walker, child, item, (*path, key), out)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _leaf_sites(walker, inner["items"], item, (*path, index), out)
+    elif value is not None:
+        out.append((path, node))
+
+
+@st.composite
+def varied_documents(
+    draw: st.DrawFn,
+    examples: Sequence[Mapping[str, Any]],
+    accept: Callable[[dict[str, Any]], bool],
+    schema: Schema | None = None,
+    *,
+    fixed: frozenset[str] = frozenset(),
+    max_changes: int = 12,
+) -> dict[str, Any]:
+    """One of ``examples`` (valid documents) with up to ``max_changes`` scalar values replaced by values the schema
+    allows at that place (text of any Unicode, numbers across their range, other enumeration members, dates,
+    booleans), each change kept only if ``accept`` (the service's validation, business rules included) still takes
+    the document: a valid document every time, with no rejection sampling. Paths whose JSON pointer starts with one
+    of ``fixed`` keep their values."""
+    if schema is None:
+        from passport.schema import schema_document
+
+        schema = schema_document("passport")
+    walker = _walker(schema)
+    document = copy.deepcopy(dict(draw(st.sampled_from(examples))))
+    sites: list[tuple[JsonPath, Schema]] = []
+    _leaf_sites(walker, walker.root, document, (), sites)
+    sites = [(path, node) for path, node in sites if not _pointer(path).startswith(tuple(fixed))]
+    if not sites:
+        return document
+    chosen = draw(st.lists(st.sampled_from(range(len(sites))), max_size=max_changes, unique=True))
+    for index in chosen:
+        path, node = sites[index]
+        new = draw(walker.strategy(node, ("#", *path)))
+        parent = document
+        for part in path[:-1]:
+            parent = parent[part]
+        old = parent[path[-1]]
+        parent[path[-1]] = new
+        if new is None or not accept(document):
+            parent[path[-1]] = old
+    return document
+
+
 __all__ = [
     "DELIBERATE_DIFFERENCES",
     "KNOWN_DISAGREEMENTS",
@@ -951,4 +1010,5 @@ __all__ = [
     "mutation_kinds",
     "mutations",
     "timestamps",
+    "varied_documents",
 ]

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from pydantic import SecretStr
 from typer.testing import CliRunner, Result
@@ -23,43 +22,16 @@ from typer.testing import CliRunner, Result
 from passport.cli import app, commands  # noqa: F401  (commands registers the sub-commands)
 from passport.config import Settings
 from passport.errors import ConfigurationError, NotFound, PassportError
-from passport.multikey import ED25519_PRIV, b58encode, multibase_encode
+from passport.multikey import b58encode
 from passport.service.context import ServiceContext, open_context
 from passport.service.organisations import create_organisation, signer_for
 from passport.service.verification import verify_store
 from passport.web.app import create_app
+from tests.secrets_scan import assert_no_secret, secret_forms
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "docs" / "examples"
 PASSPHRASE = "correct horse battery staple 2026"
-
-
-def secret_forms(keys_dir: Path, passphrase: str | None) -> set[str]:
-    """Every form a private key could leak in: the PEM body (whole and by line), the raw 32-byte seed in hex,
-    base64 (standard, URL-safe, unpadded), base58 and as a Multikey private key, and the passphrase."""
-    forms: set[str] = set()
-    pems = sorted(keys_dir.rglob("*.pem"))
-    assert pems, "no key files to look for"
-    for path in pems:
-        pem = path.read_bytes()
-        body = [line for line in pem.decode("ascii").splitlines() if not line.startswith("-----")]
-        forms.update(line for line in body if len(line) >= 24)
-        forms.add("".join(body))
-        key = load_pem_private_key(pem, password=passphrase.encode() if passphrase else None)
-        assert isinstance(key, Ed25519PrivateKey)
-        seed = key.private_bytes_raw()
-        b64 = base64.b64encode(seed).decode()
-        urlsafe = base64.urlsafe_b64encode(seed).decode()
-        forms |= {seed.hex(), seed.hex().upper(), b64, b64.rstrip("="), urlsafe.rstrip("="), b58encode(seed)}
-        forms.add(multibase_encode(ED25519_PRIV + seed))
-    if passphrase:
-        forms.add(passphrase)
-    return forms
-
-
-def assert_no_secret(forms: set[str], where: str, text: str) -> None:
-    leaked = [form[:8] + "…" for form in forms if form in text]
-    assert not leaked, f"private key material in {where}: {leaked}"
 
 
 @dataclass

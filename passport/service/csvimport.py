@@ -34,13 +34,19 @@ def _leaf_types() -> dict[str, tuple[Any, bool]]:
     return types
 
 
+def _shown(text: str, limit: int = 60) -> str:
+    """A cell or a column name quoted in a problem, cut short: a problem is stored with the import's report, and a
+    cell may be up to a line's length (a megabyte)."""
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + f"… ({len(text)} characters)"
+
+
 def _convert(column: str, cell: str) -> Any:
     path = column.removeprefix("passport.").removeprefix("event.")
     if column.startswith("event.") and not path.startswith("condition."):
         return cell  # event.type, event.negativeEvent, event.lastUpdate, event.status: text
     element, is_list = _leaf_types().get(path, (None, False))
     if element is None:
-        raise InvalidInput(f"column {column!r} is not a field of the battery passport")
+        raise InvalidInput(f"column {_shown(column)} is not a field of the battery passport")
     if is_list or element is dict or getattr(element, "__origin__", None) is dict:
         return jsonio.loads(cell)
     base = getattr(element, "__origin__", element)
@@ -53,12 +59,21 @@ def _convert(column: str, cell: str) -> Any:
         if base is int:
             return int(cell)
     except ValueError:
-        raise InvalidInput(f"column {column!r}: {cell!r} is not a number") from None
+        raise InvalidInput(f"column {_shown(column)}: {_shown(cell)} is not a number") from None
     if base is bool:
         if cell.lower() not in ("true", "false"):
-            raise InvalidInput(f"column {column!r}: {cell!r} is not true or false")
+            raise InvalidInput(f"column {_shown(column)}: {_shown(cell)} is not true or false")
         return cell.lower() == "true"
     return cell
+
+
+def _cells(record: str) -> list[str]:
+    """The cells of one CSV record. The csv module's own errors (a cell beyond its field size limit, a carriage
+    return inside an unquoted cell) escaped as bare ``_csv.Error``: a 500, and the import left running."""
+    try:
+        return next(csv.reader([record]))
+    except csv.Error as exc:
+        raise InvalidInput(f"not a CSV record: {exc}") from None
 
 
 def _nest(target: dict[str, Any], dotted: str, value: Any) -> None:
@@ -67,7 +82,7 @@ def _nest(target: dict[str, Any], dotted: str, value: Any) -> None:
     for part in parents:
         node = node.setdefault(part, {})
         if not isinstance(node, dict):
-            raise InvalidInput(f"column {dotted!r} collides with another column")
+            raise InvalidInput(f"column {_shown(dotted)} collides with another column")
     node[last] = value
 
 
@@ -79,8 +94,7 @@ class CsvRows:
         self.events = False
 
     def take_header(self, record: str) -> None:
-        header = next(csv.reader([record]))
-        names = [name.strip() for name in header]
+        names = [name.strip() for name in _cells(record)]
         if len(set(names)) != len(names) or not all(names):
             raise InvalidInput("the CSV header has empty or repeated column names")
         self.events = any(name.startswith("event.") for name in names)
@@ -88,12 +102,12 @@ class CsvRows:
             if name in ROW_KEYS or (name.startswith("event.") and not name.startswith("event.condition.")):
                 continue
             if name.removeprefix("event.") not in _leaf_types():
-                raise InvalidInput(f"column {name!r} is not a field of the battery passport")
+                raise InvalidInput(f"column {_shown(name)} is not a field of the battery passport")
         self.header = names
 
     def line(self, record: str) -> Mapping[str, Any]:
         assert self.header is not None
-        cells = next(csv.reader([record]))
+        cells = _cells(record)
         if len(cells) != len(self.header):
             raise InvalidInput(f"{len(cells)} cells for {len(self.header)} columns")
         row: dict[str, Any] = {}
@@ -112,9 +126,4 @@ class CsvRows:
         return row
 
 
-def balanced(record: str) -> bool:
-    """A CSV record is complete when its quotes are balanced (a quoted cell may hold a newline)."""
-    return record.count('"') % 2 == 0
-
-
-__all__ = ["CsvRows", "balanced"]
+__all__ = ["CsvRows"]

@@ -19,9 +19,16 @@ from typing import IO, Any, TypeVar
 
 from passport import jsonio
 from passport.access import VIEW_ORDER, View
-from passport.canonical import canonicalize
+from passport.canonical import canonicalize, sha256
 from passport.clock import rfc3339
-from passport.credentials import check_successor, credential_hash, issuer_of, subject_of, verify_credential
+from passport.credentials import (
+    check_successor,
+    credential_hash,
+    issuer_of,
+    subject_of,
+    unsigned,
+    verify_credential,
+)
 from passport.errors import InvalidInput, VerificationError
 from passport.materials import recovery_lines
 from passport.models.base import parse_datetime
@@ -268,6 +275,7 @@ class DumpVerifier:
     report: DumpReport = field(default_factory=DumpReport)
     documents: DocumentResolver = field(default_factory=DocumentResolver)
     _last: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+    _last_hash: dict[str, str] = field(default_factory=dict)
     _current: str | None = None
     _highest: int = 0
     _gap: VerificationError | None = None
@@ -321,7 +329,7 @@ class DumpVerifier:
             if passport in self._finished:
                 raise VerificationError("versions-reordered", f"{passport}: its versions are not contiguous")
             self._end_passport()
-            self._current, self._last, self._highest = passport, {}, 0
+            self._current, self._last, self._last_hash, self._highest = passport, {}, {}, 0
             self.report.passports += 1
         if not isinstance(number, int):
             raise VerificationError("malformed", f"line {record['_line']}: no version number")
@@ -351,14 +359,18 @@ class DumpVerifier:
             raise VerificationError("malformed", f"line {record['_line']}: credential does not match its line")
         if not issuer_of(credential).startswith("did:"):
             raise VerificationError("issuer-key-mismatch", f"line {record['_line']}: the issuer is not a DID")
-        verify_credential(credential, self.resolve)
+        # the JCS bytes of the credential without its proof are hashed once: for its signature, and as what the
+        # next version's previousVersionHash must name
+        unsigned_hash = sha256(canonicalize(unsigned(credential)))
+        verify_credential(credential, self.resolve, unsigned_hash=unsigned_hash)
         try:
-            check_successor(self._last.get(view), credential)
+            check_successor(self._last.get(view), credential, self._last_hash.get(view))
         except VerificationError as exc:
             if exc.reason != "version-missing":
                 raise
             self._gap = self._gap or exc
         self._last[view] = credential
+        self._last_hash[view] = "sha256:" + unsigned_hash.hex()
         self.report.credentials += 1
 
     def finish(self) -> DumpReport:

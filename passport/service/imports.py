@@ -18,7 +18,7 @@ from passport.clock import truncate_ms, uuid7
 from passport.errors import Conflict, InvalidInput, PassportError
 from passport.service.apikeys import Caller
 from passport.service.context import ServiceContext
-from passport.service.csvimport import CsvRows, balanced
+from passport.service.csvimport import CsvRows
 from passport.service.lifecycle import Lifecycle, parse_event
 from passport.service.passports import Append, Passports, full_document, parse_passport_id
 from passport.storage import ImportRecord, ImportResult, PassportRecord, VersionRecord
@@ -68,31 +68,55 @@ def open_import(context: ServiceContext, caller: Caller, idempotency_key: str) -
 
 class Splitter:
     """Cuts a body arriving in chunks into numbered records: NDJSON lines (bytes), or CSV records (text; a quoted
-    cell may span lines). Memory holds one chunk and one unfinished record. Blank lines are skipped but counted."""
+    cell may span lines). Memory holds one chunk and one unfinished record. Blank lines are skipped but counted.
+
+    No line and no CSV record may be longer than :data:`MAX_LINE` bytes, however the body is cut into chunks: the
+    limit used to be checked only on the unfinished end of a chunk, so a line that arrived whole in one large chunk
+    (an ASGI server may pass any size) was parsed whatever its size. A CSV record spanning many physical lines (a
+    quoted cell with newlines) was re-joined and its quotes re-counted for every line it grew by: quadratic time,
+    a few megabytes of newlines in one quoted cell held a worker for hours, and nothing bounded its size."""
 
     def __init__(self, session: ImportSession, kind: str) -> None:
         self.session = session
         self.kind = kind
         self.pending = b""
         self.number = 0
-        self.record = ""  # CSV: physical lines of a record whose quotes are not yet balanced
+        self.record: list[str] = []  # CSV: physical lines of a record whose quotes are not yet balanced
+        self._record_size = 0
+        self._record_quotes = 0
 
     def feed(self, chunks: Iterable[bytes], final: bool = False) -> list[tuple[int, Any]]:
         out: list[tuple[int, Any]] = []
         for chunk in chunks:
             self.session.digest.update(chunk)
-            self.pending += chunk
-            *complete, self.pending = self.pending.split(b"\n")
+            if b"\n" not in chunk:
+                self._hold(chunk)
+                continue
+            first, *complete, last = chunk.split(b"\n")
+            self._hold(first)
+            self._line(self.pending, out)
             for line in complete:
+                if len(line) > MAX_LINE:
+                    self._too_long()
                 self._line(line, out)
-            if len(self.pending) > MAX_LINE:
-                raise InvalidInput(f"line {self.number + 1} is longer than {MAX_LINE} bytes")
+            self.pending = b""
+            self._hold(last)
         if final and self.pending:
             self._line(self.pending, out)
             self.pending = b""
         if final and self.record:
             raise InvalidInput(f"the CSV ends inside a quoted cell (record {self.number + 1})")
         return out
+
+    def _hold(self, piece: bytes) -> None:
+        """Keep the start of a line whose end has not arrived yet."""
+        if len(self.pending) + len(piece) > MAX_LINE:
+            self._too_long()
+        self.pending += piece
+
+    def _too_long(self) -> None:
+        what = "line" if self.kind == "ndjson" else "CSV record"
+        raise InvalidInput(f"{what} {self.number + 1} is longer than {MAX_LINE} bytes")
 
     def _line(self, line: bytes, out: list[tuple[int, Any]]) -> None:
         if self.kind == "ndjson":
@@ -104,17 +128,25 @@ class Splitter:
             text = line.decode("utf-8").rstrip("\r")
         except UnicodeDecodeError:
             raise InvalidInput(f"CSV record {self.number + 1} is not valid UTF-8") from None
-        self.record = f"{self.record}\n{text}" if self.record else text
-        if not balanced(self.record):
-            return
-        record, self.record = self.record, ""
-        if not record.strip():
+        quotes = text.count('"')
+        if self.record or quotes % 2:
+            # a record whose quoted cell spans lines: its quotes are counted once per line, its parts joined once
+            self._record_size += len(line) + 1
+            if self._record_size > MAX_LINE:
+                self._too_long()
+            self.record.append(text)
+            self._record_quotes += quotes
+            if self._record_quotes % 2:
+                return
+            text = "\n".join(self.record)
+            self.record, self._record_size, self._record_quotes = [], 0, 0
+        if not text.strip():
             return
         self.number += 1
         if self.session.csv.header is None:
-            self.session.csv.take_header(record.lstrip("\ufeff"))
+            self.session.csv.take_header(text.lstrip("\ufeff"))
         else:
-            out.append((self.number, record))
+            out.append((self.number, text))
 
 
 class Importer:

@@ -41,13 +41,21 @@ def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
     cursor.close()
 
 
+# Seconds to wait for PostgreSQL to accept a connection and authenticate. Without it (libpq's default) a database
+# that accepts TCP but never answers (a hung host, a black-holed network, a server stuck in recovery) kept every
+# request waiting forever instead of answering 503; a URL's own connect_timeout parameter wins.
+CONNECT_TIMEOUT = 5
+
+
 def make_engine(url: str) -> Engine:
     url = normalise_url(url)
-    if make_url(url).get_backend_name() == "sqlite":
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    connect_args = {} if "connect_timeout" in parsed.query else {"connect_timeout": CONNECT_TIMEOUT}
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, connect_args=connect_args)
 
 
 class _BatchRefused(IntegrityError):
@@ -72,6 +80,10 @@ class SqlStore(ApiSqlMixin, CircularitySqlMixin, AccessSqlMixin):
     def __init__(self, url: str, *, migrate: bool = True) -> None:
         self.engine = make_engine(url)
         self.dialect = self.engine.dialect.name
+        # Single-statement reads need no transaction: on PostgreSQL they run in autocommit (a client-side switch
+        # with psycopg), which saves the BEGIN and ROLLBACK round trips of every lookup (resolver, issuing).
+        self._reads = (self.engine.execution_options(isolation_level="AUTOCOMMIT") if self.dialect == "postgresql"
+                       else self.engine)
         if migrate:
             self.migrate()
 
@@ -101,7 +113,7 @@ class SqlStore(ApiSqlMixin, CircularitySqlMixin, AccessSqlMixin):
         return organisation
 
     def get_organisation(self, slug: str) -> Organisation:
-        with self.engine.connect() as connection:
+        with self._reads.connect() as connection:
             row = connection.execute(_ORGANISATION, {"slug": slug}).mappings().first()
         if row is None:
             raise NotFound(f"no organisation {slug!r}")
@@ -129,7 +141,7 @@ class SqlStore(ApiSqlMixin, CircularitySqlMixin, AccessSqlMixin):
             raise Conflict(f"key {key.key_id!r} of {key.organisation!r} already exists") from None
 
     def list_keys(self, organisation: str | None = None) -> list[KeyRecord]:
-        with self.engine.connect() as connection:
+        with self._reads.connect() as connection:
             if organisation is None:
                 rows = connection.execute(_KEYS).mappings()
             else:
@@ -301,14 +313,14 @@ class SqlStore(ApiSqlMixin, CircularitySqlMixin, AccessSqlMixin):
             _PASSPORT_BY_CODE, {"gtin": gtin, "serial": serial}, f"no passport for GTIN {gtin} serial {serial}")
 
     def _one_passport(self, query: Any, parameters: dict[str, Any], missing: str) -> PassportRecord:
-        with self.engine.connect() as connection:
+        with self._reads.connect() as connection:
             row = connection.execute(query, parameters).mappings().first()
         if row is None:
             raise NotFound(missing)
         return _passport(row)
 
     def get_version(self, passport_id: str, version: int | None = None) -> VersionRecord:
-        with self.engine.connect() as connection:
+        with self._reads.connect() as connection:
             if version is None:
                 row = connection.execute(_CURRENT_VERSION, {"passport_id": passport_id}).mappings().first()
             else:
