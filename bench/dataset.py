@@ -164,10 +164,14 @@ def _insert_chunk(connection: Any, first: int, last: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.dataset", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("sizes", nargs="*", choices=sorted(SIZES), help="which sets (default: all)")
+    # no `choices=` here: with nargs="*", Python 3.11's argparse checks the empty default against them and refuses
+    parser.add_argument("sizes", nargs="*", metavar="SIZE", help=f"which sets: {', '.join(sorted(SIZES))} (default: all)")
     parser.add_argument("--force", action="store_true", help="rebuild even if present")
     parser.add_argument("--postgres-admin-url", default=ADMIN_URL)
     args = parser.parse_args(argv)
+    unknown = sorted(set(args.sizes) - set(SIZES))
+    if unknown:
+        parser.error(f"unknown size {', '.join(unknown)} (choose from {', '.join(sorted(SIZES))})")
     for label in args.sizes or list(SIZES):
         build(label, args.postgres_admin_url, force=args.force)
     return 0

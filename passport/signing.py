@@ -180,7 +180,9 @@ def verify_proof(
         )
     _check_key_life(key, created)
     config = {k: v for k, v in proof.items() if k != "proofValue"}
-    if "@context" in proof or document_hash is None:
+    # The caller's hash is of the document as it stands; it is the hash to verify unless the proof carries another
+    # @context (our proofs carry the document's own, so the hash is reused rather than the JCS redone).
+    if document_hash is None or ("@context" in proof and proof["@context"] != secured.get("@context")):
         document = {k: v for k, v in secured.items() if k != "proof"}
         if "@context" in proof:
             # vc-di-eddsa §3.3.2 step 4.2: the document is hashed with the proof's @context (the document may extend

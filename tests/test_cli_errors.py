@@ -352,7 +352,7 @@ def no_uvicorn(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     def run(*args: Any, **kwargs: Any) -> None:
         calls.append(kwargs)
 
-    monkeypatch.setattr("passport.cli.server.uvicorn.run", run)
+    monkeypatch.setattr("uvicorn.run", run)  # passport serve imports uvicorn when it runs
     return calls
 
 

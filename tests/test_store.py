@@ -20,7 +20,7 @@ from passport.service.organisations import create_organisation
 from passport.service.passports import Passports
 from passport.service.verification import verify_passport
 from passport.storage import CREDENTIAL_VIEWS, KeyRecord, Organisation, PassportRecord, VersionRecord
-from passport.storage.migrate import MIGRATIONS
+from passport.storage.migrate import HEAD, MIGRATIONS, SchemaUnknown, upgrade
 from passport.storage.sql import SqlStore
 
 T0 = dt.datetime(2026, 11, 25, 10, 0, 0, 123000, tzinfo=dt.UTC)
@@ -268,6 +268,24 @@ def test_migrations_are_idempotent(database_url: str) -> None:
         assert heads == [ScriptDirectory(str(MIGRATIONS)).get_current_head()]
     finally:
         reopened.close()
+
+
+def test_head_constant_is_alembics_head() -> None:
+    """Start-up skips Alembic when the database is at HEAD: a migration added without moving HEAD would be skipped."""
+    assert ScriptDirectory(str(MIGRATIONS)).get_current_head() == HEAD
+
+
+def test_a_database_at_an_unknown_revision_is_refused(database_url: str) -> None:
+    store = SqlStore(database_url)
+    with store.engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    try:
+        with pytest.raises(SchemaUnknown), store.engine.begin() as connection:
+            upgrade(connection)
+    finally:
+        with store.engine.begin() as connection:
+            connection.execute(text(f"UPDATE alembic_version SET version_num = '{HEAD}'"))
+        store.close()
 
 
 # --- concurrency (PostgreSQL) -------------------------------------------------------------------------------------

@@ -16,9 +16,9 @@ from passport.access import Role
 from passport.cli.app import app, fail, friendly, moment, out
 from passport.cli.context import known, service_context
 from passport.service import access_control as access
+from passport.service.access_json import access_json, grant_json
 from passport.service.apikeys import Caller
 from passport.service.passports import parse_passport_id
-from passport.web.api_access import access_json, grant_json
 
 accesslog_app = typer.Typer(help="The access log: list, prune.", no_args_is_help=True)
 purposes_app = typer.Typer(help="Purposes organisations may claim: list, approve, refuse.", no_args_is_help=True)

@@ -11,7 +11,6 @@ from passport.access import View
 from passport.cli.app import app, fail, friendly, out
 from passport.cli.context import service_context
 from passport.digitallink import parse_path
-from passport.qr import Label, label_sheet, qr_png, qr_svg
 from passport.service.context import ServiceContext
 from passport.service.passports import parse_passport_id
 from passport.storage import PassportRecord
@@ -40,6 +39,9 @@ def qr(
     with service_context() as context:
         record = _find(context, reference)
         uri = context.urls.digital_link(record.gtin, record.serial)
+    # imported here, not at the top: the QR and PDF libraries would slow every command's start-up
+    from passport.qr import qr_png, qr_svg
+
     target.write_bytes(qr_png(uri) if target.suffix.lower() == ".png" else qr_svg(uri))
     out.print(uri, markup=False)
 
@@ -51,6 +53,9 @@ def labels(
     target: Annotated[Path, typer.Option("--out", help="The PDF to write.")],
 ) -> None:
     """Write a printable A4 PDF, 24 labels a page: QR code, model name, GTIN and serial."""
+    # imported here, not at the top: the QR and PDF libraries would slow every command's start-up
+    from passport.qr import Label, label_sheet
+
     with service_context() as context:
         sheet = []
         for reference in references:

@@ -8,7 +8,6 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from alembic.util import CommandError
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
@@ -16,6 +15,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from passport.cli.app import fail
 from passport.config import Settings
 from passport.service.context import ServiceContext, open_context
+from passport.storage.migrate import SchemaUnknown
 
 
 def load_settings() -> Settings:
@@ -45,7 +45,7 @@ def service_context(*, migrate: bool = True) -> Iterator[ServiceContext]:
              "postgresql://user@host:5432/name")
     except (NoSuchModuleError, ModuleNotFoundError) as exc:
         fail(f"cannot open the database {where}: {exc}; passport supports sqlite:/// and postgresql:// URLs")
-    except CommandError as exc:
+    except SchemaUnknown as exc:
         fail(f"cannot upgrade the database {where}: {exc} (is it from a newer version of passport?)")
     try:
         yield context

@@ -13,7 +13,6 @@ from rich.progress import Progress, SpinnerColumn, TextColumn
 from passport.cli.app import app, err, fail, friendly, out
 from passport.cli.context import service_context
 from passport.config import Environment
-from passport.qr import qr_text
 
 
 @app.command(epilog="Example: passport demo --keys-file .demo-keys.json")
@@ -53,6 +52,9 @@ def demo(
             "HOST name an address it can reach)",
             markup=False,
         )
+        # imported here, not at the top: the QR and PDF libraries would slow every command's start-up
+        from passport.qr import qr_text
+
         out.print(qr_text(result.samples[0][1]), markup=False)
     if result.keys:
         out.print(

@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import httpx
 import typer
 
 from passport.cli.app import app, fail, friendly, out
@@ -92,6 +91,8 @@ def restore(file: Annotated[Path, typer.Argument(help="An export made by 'passpo
 
 
 def _fetch(url: str) -> bytes:
+    import httpx  # here, not at the top: only a URL to verify needs an HTTP client
+
     try:
         response = httpx.get(url, headers={"Accept": "application/json"}, timeout=30, follow_redirects=True)
     except httpx.HTTPError as exc:

@@ -8,7 +8,6 @@ from types import FrameType
 from typing import Annotated
 
 import typer
-import uvicorn
 
 from passport.cli.app import app, fail, friendly
 from passport.cli.context import service_context
@@ -28,6 +27,8 @@ def serve(
     # uvicorn handles SIGTERM itself while it serves (stop accepting, finish in-flight requests), then raises the
     # signal again once it has shut down: with the default handler the process died of SIGTERM (status -15) after a
     # clean shutdown. This handler makes that re-raised signal (or one before uvicorn took over) a normal exit, 0.
+    import uvicorn  # here, not at the top: the server stack is not needed by any other command
+
     previous = signal.signal(signal.SIGTERM, _stopped)
     try:
         uvicorn.run(

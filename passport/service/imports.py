@@ -154,7 +154,7 @@ class Importer:
 
     def __init__(self, session: ImportSession) -> None:
         self.session = session
-        self.passports = Passports(session.context)
+        self.passports = Passports(session.context, reuse_signers=True)
         self.lifecycle = Lifecycle(self.passports)
         # versions prepared in the current batch, so that two lines about one passport chain correctly
         self._pending: dict[str, tuple[PassportRecord, VersionRecord]] = {}
@@ -199,6 +199,7 @@ class Importer:
     def _forget(self) -> None:
         self._pending.clear()
         self._pending_ids.clear()
+        self.passports.forget_signers()
 
     def _prepare(self, batch: list[tuple[int, Any]]) -> tuple[list[Append], list[ImportResult]]:
         appends: list[Append] = []

@@ -18,6 +18,7 @@ from passport.rules import RuleContext
 from passport.service.context import ServiceContext
 from passport.service.models import BatteryModels, deep_merge, item_part
 from passport.service.organisations import signer_for
+from passport.signing import Ed25519Signer
 from passport.storage import PassportRecord, VersionRecord
 from passport.validation import check
 
@@ -111,8 +112,24 @@ def full_document(version: VersionRecord) -> dict[str, Any]:
 
 
 class Passports:
-    def __init__(self, context: ServiceContext) -> None:
+    def __init__(self, context: ServiceContext, *, reuse_signers: bool = False) -> None:
         self.context = context
+        # With ``reuse_signers`` (bulk import: hundreds of versions by one organisation per batch), an organisation's
+        # existence and active key are looked up once until :meth:`forget_signers` (each batch's commit), so that a
+        # key rotated meanwhile signs from the next batch on; they were two queries for every line.
+        self._signers: dict[str, Ed25519Signer] | None = {} if reuse_signers else None
+
+    def forget_signers(self) -> None:
+        if self._signers is not None:
+            self._signers.clear()
+
+    def _signer(self, organisation: str) -> Ed25519Signer:
+        if self._signers is None:
+            return signer_for(self.context, organisation)
+        signer = self._signers.get(organisation)
+        if signer is None:
+            signer = self._signers[organisation] = signer_for(self.context, organisation)
+        return signer
 
     # --- writing -----------------------------------------------------------------------------------------------
 
@@ -121,7 +138,8 @@ class Passports:
         second_life: bool = False,
     ) -> tuple[Append, list[Problem]]:
         """Validate and sign version 1 without storing it (bulk import stores many in one transaction)."""
-        self.context.store.get_organisation(organisation)
+        if self._signers is None or organisation not in self._signers:
+            self.context.store.get_organisation(organisation)  # NotFound for an unknown organisation
         model_version: int | None = None
         if model_id is not None:
             item = _parsed(document)
@@ -201,7 +219,7 @@ class Passports:
         now = truncate_ms(self.context.clock())
         subject = VersionSubject(passport_id, number, wire["general"]["gtin"], wire["general"]["serialNumber"],
                                  self.context.urls.did(organisation), rfc3339(now), ceased)
-        signed = sign_version(self.context.urls, signer_for(self.context, organisation), subject, wire,
+        signed = sign_version(self.context.urls, self._signer(organisation), subject, wire,
                               previous.credentials if previous else None)
         version = VersionRecord(passport_id, number, now, signed.full_hash, subject.issuer, signed.credentials,
                                 tuple(w.as_dict() for w in warnings))

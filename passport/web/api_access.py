@@ -15,8 +15,8 @@ from passport.access import Role
 from passport.clock import rfc3339
 from passport.errors import Forbidden, InvalidInput
 from passport.service import access_control as access
+from passport.service.access_json import access_json, audit_json, grant_json, request_json
 from passport.service.passports import parse_passport_id
-from passport.storage import AccessEntry, AccessRequestRecord, AuditEntry, GrantRecord
 from passport.web.api_circularity import CSV_RESPONSE, csv_response, wants_csv
 from passport.web.auth import CallerDep, require
 from passport.web.deps import Context
@@ -66,67 +66,6 @@ class OwnerIn(Body):
 
 def _scope_id(scope: Scope) -> str:
     return parse_passport_id(scope.id) if scope.kind == "passport" else scope.id
-
-
-def grant_json(record: GrantRecord, now: dt.datetime) -> dict[str, Any]:
-    return {
-        "id": record.grant_id,
-        "grantee": record.grantee,
-        "grantor": record.grantor,
-        "scope": {"kind": record.scope_kind, "id": record.scope_value},
-        "purpose": record.purpose,
-        "createdAt": rfc3339(record.created_at),
-        "expiresAt": rfc3339(record.expires_at),
-        "revokedAt": rfc3339(record.revoked_at) if record.revoked_at else None,
-        "active": record.active(now),
-        "requestId": record.request_id,
-    }
-
-
-def request_json(record: AccessRequestRecord) -> dict[str, Any]:
-    return {
-        "id": record.request_id,
-        "requester": record.requester,
-        "approver": record.approver,
-        "scope": {"kind": record.scope_kind, "id": record.scope_value},
-        "purpose": record.purpose,
-        "justification": record.justification,
-        "status": record.status,
-        "createdAt": rfc3339(record.created_at),
-        "decidedAt": rfc3339(record.decided_at) if record.decided_at else None,
-        "grantId": record.grant_id,
-        "reason": record.reason,
-    }
-
-
-def access_json(entry: AccessEntry) -> dict[str, Any]:
-    return {
-        "id": entry.entry_id,
-        "at": rfc3339(entry.at),
-        "reader": entry.reader,
-        "role": entry.role,
-        "apiKeyId": entry.api_key_id,
-        "passportId": f"urn:uuid:{entry.passport_id}" if entry.passport_id else None,
-        "manufacturer": entry.manufacturer,
-        "view": entry.view,
-        "basis": entry.basis,
-        "channel": entry.channel,
-        "grantId": entry.grant_id,
-        "passports": entry.passports,
-    }
-
-
-def audit_json(entry: AuditEntry) -> dict[str, Any]:
-    return {
-        "id": entry.entry_id,
-        "at": rfc3339(entry.at),
-        "actor": entry.actor,
-        "role": entry.role,
-        "apiKeyId": entry.api_key_id,
-        "action": entry.action,
-        "subject": entry.subject,
-        "details": dict(entry.details),
-    }
 
 
 # --- purposes -------------------------------------------------------------------------------------------------

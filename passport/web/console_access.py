@@ -17,10 +17,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from passport.access import Role
 from passport.errors import InvalidInput, PassportError, Unauthorized
 from passport.service import access_control as access
+from passport.service.access_json import access_json
 from passport.service.context import ServiceContext
 from passport.service.passports import parse_passport_id
 from passport.service.sessions import Session, check_csrf, session_for
-from passport.web.api_access import access_json
 from passport.web.api_circularity import csv_response
 from passport.web.console import SESSION_COOKIE, _guarded, _render
 from passport.web.deps import Context
