@@ -165,7 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.dataset", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     # no `choices=` here: with nargs="*", Python 3.11's argparse checks the empty default against them and refuses
-    parser.add_argument("sizes", nargs="*", metavar="SIZE", help=f"which sets: {', '.join(sorted(SIZES))} (default: all)")
+    parser.add_argument("sizes", nargs="*", metavar="SIZE",
+                        help=f"which sets: {', '.join(sorted(SIZES))} (default: all)")
     parser.add_argument("--force", action="store_true", help="rebuild even if present")
     parser.add_argument("--postgres-admin-url", default=ADMIN_URL)
     args = parser.parse_args(argv)
