@@ -30,6 +30,10 @@ run: $(VENV)/.run-installed
 	@$(BIN)/passport demo --keys-file .demo-keys.json
 	@echo "passport: serving on http://$(HOST):$(PORT)  (Ctrl-C stops it)"
 	$(BIN)/passport serve --host $(HOST) --port $(PORT)
+# The demo's scan URLs and QR codes are made from the public base URL: the address served (so `make run PORT=9000`
+# prints links to port 9000), unless PASSPORT_PUBLIC_BASE_URL is set (a name phones can reach), which wins.
+# (A target-specific variable, after the recipe: exported to every line of it, and no shell syntax in the recipe.)
+run: export PASSPORT_PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check passport tests bench

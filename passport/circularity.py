@@ -6,7 +6,7 @@ the Annex XII Part C targets. Missing data, zero denominators and mixed chemistr
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,7 +14,7 @@ from typing import Any
 from passport.access import Role, View, field_in_view
 from passport.errors import Forbidden, InvalidInput, Unauthorized
 from passport.materials import RECOVERY_2027, RECOVERY_2031, RECYCLED_2031, RECYCLED_2036
-from passport.service.access_control import AccessPolicy, log_aggregate
+from passport.service.access_control import AccessPolicy, AggregateKey, aggregate_counts, log_aggregate
 from passport.service.apikeys import Caller
 from passport.service.context import ServiceContext
 from passport.storage import AccessScope
@@ -99,8 +99,8 @@ def inventory(context: ServiceContext, caller: Caller, query: InventoryQuery) ->
     window: dict[str, Any] = {"scope": scope.passports, "filters": query.filters(), "since": query.since,
                               "until": query.until, "include_ceased": query.include_ceased}
     rows = context.store.inventory(group_by=groups, **window)
-    counts = context.store.count_by_manufacturer(**window)
-    log_aggregate(context, caller, "inventory", scope.view, dict(counts))
+    counts = aggregate_counts(scope.policy, context.store.access_groups(**window))
+    log_aggregate(context, caller, "inventory", scope.view, counts)
     return {"groupBy": list(groups), "passports": sum(counts.values()), "rows": rows}
 
 
@@ -154,10 +154,10 @@ def recycled_content_report(context: ServiceContext, caller: Caller, by: str = "
     categories: dict[str, set[str]] = defaultdict(set)
     chemistries: dict[str, set[str]] = defaultdict(set)
     rows = context.store.recycled_content_rows(scope.passports)
-    per_manufacturer: dict[str, int] = {}
-    for row in rows:
-        per_manufacturer[row["organisation"]] = per_manufacturer.get(row["organisation"], 0) + 1
-    log_aggregate(context, caller, "report", scope.view, per_manufacturer)
+    counts = aggregate_counts(
+        scope.policy, ((row["organisation"], row["holder"], row["id"], row["model_id"], 1) for row in rows)
+    )
+    log_aggregate(context, caller, "report", scope.view, counts)
     for row in rows:
         key = row["organisation"] if by == "manufacturer" else (row["model_id"] or f"gtin:{row['gtin']}")
         categories[key].add(row["category"])
@@ -235,8 +235,10 @@ def recovery_report(context: ServiceContext, caller: Caller, recycler: str | Non
         selected = caller.organisation
     else:
         raise Forbidden("recovery reports are for recyclers (their own figures) and authorities")
+    records = context.store.recovery_rows(selected)
+    _log_recovery_reads(context, caller, records)
     totals: dict[tuple[str, str], dict[str, Any]] = {}
-    for row in context.store.recovery_rows(selected):
+    for row in records:
         entry = totals.setdefault(
             (row["recycler"], row["material"]),
             {"batteries": 0, "inputKg": 0.0, "recoveredKg": 0.0, "recoveredWithoutInputKg": 0.0},
@@ -248,6 +250,28 @@ def recovery_report(context: ServiceContext, caller: Caller, recycler: str | Non
             entry["inputKg"] += row["input_kg"]
             entry["recoveredKg"] += row["recovered_kg"]
     return [_efficiency(name, material, entry) for (name, material), entry in sorted(totals.items())]
+
+
+def _log_recovery_reads(context: ServiceContext, caller: Caller, records: Sequence[Mapping[str, Any]]) -> None:
+    """The input masses come from the recycled batteries' declared composition (restricted data of their
+    responsible operators): one access-log entry per manufacturer and basis, as for inventories. Only the holder or
+    the responsible operator records a recycling (its recovered masses), so a recycler read its own records as the
+    battery's responsible operator or, otherwise, on the custody it had when it recycled the battery."""
+    counts: Counter[AggregateKey] = Counter()
+    seen: set[str] = set()
+    for row in records:
+        if row["passport_id"] in seen:  # one record per material: count each battery once
+            continue
+        seen.add(row["passport_id"])
+        if caller.role is Role.AUTHORITY:
+            basis = "authority"
+        elif row["manufacturer"] == row["recycler"]:
+            basis = "responsible-operator"
+        else:
+            basis = "custody"
+        counts[row["manufacturer"], basis, None] += 1
+    view = View.AUTHORITY if caller.role is Role.AUTHORITY else View.LEGITIMATE_INTEREST
+    log_aggregate(context, caller, "report", view, counts)
 
 
 def _efficiency(recycler: str, material: str, entry: Mapping[str, Any]) -> dict[str, Any]:

@@ -4,6 +4,7 @@ module except as a :class:`~passport.signing.Ed25519Signer`, whose ``repr`` show
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from pathlib import Path
@@ -55,9 +56,24 @@ class FileKeystore:
         path.parent.mkdir(exist_ok=True, mode=0o700)
         # O_EXCL: never overwrite a key; 0600 from the first byte, not chmod afterwards.
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(pem)
+        try:
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(pem)
+        except BaseException:
+            # a partly written key would block every retry (O_EXCL) and could never sign: the file is ours, remove it
+            self.discard(organisation, key_id)
+            raise
         return raw_public_key(key.public_key())
+
+    def discard(self, organisation: str, key_id: str) -> None:
+        """Remove a key file this process just generated and that was never registered (its organisation or key
+        row failed to be written), and the organisation's directory if that leaves it empty. Never for a key that
+        signed anything: retired and revoked keys stay, so that what they signed still verifies."""
+        path = self.path(organisation, key_id)
+        self._opened.pop((organisation, key_id), None)
+        path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # other keys of the organisation, or already gone
+            path.parent.rmdir()
 
     def signer(self, organisation: str, key_id: str, verification_method: str) -> Ed25519Signer:
         return Ed25519Signer(verification_method, self._open(organisation, key_id)[0])

@@ -56,6 +56,7 @@ from tests.test_access_grants import (
     bare,
     console_cookie,
     console_get,
+    event,
     give_grant,
     problem,
     variant,
@@ -168,11 +169,11 @@ async def test_every_read_of_non_public_data_is_logged_and_the_maker_reads_its_o
         reads.expect(RECYCLER_ORG, first, OWNER_ORG, li, "recycler", "console")
         reads.expect(RECYCLER_ORG, second, OWNER_ORG, li, "recycler", "console")
     await ok(api, LEGITIMATE, f"{API}/inventory")
-    reads.expect(RECYCLER_ORG, None, OWNER_ORG, li, "scope", "inventory", 2)
+    reads.expect(RECYCLER_ORG, None, OWNER_ORG, li, "recycler", "inventory", 2)
     await ok(api, LEGITIMATE, f"{API}/reports/recycled-content")
-    reads.expect(RECYCLER_ORG, None, OWNER_ORG, li, "scope", "report", 2)
+    reads.expect(RECYCLER_ORG, None, OWNER_ORG, li, "recycler", "report", 2)
     assert (await console_get(api, cookie, "/console/inventory")).status_code == 200
-    reads.expect(RECYCLER_ORG, None, OWNER_ORG, li, "scope", "inventory", 2)
+    reads.expect(RECYCLER_ORG, None, OWNER_ORG, li, "recycler", "inventory", 2)
 
     # The repairer's grant covers the first passport only; its purpose is the basis.
     await ok(api, BY_PASSPORT, f"{API}/passports/{first}")
@@ -393,3 +394,49 @@ async def restored_api(target: ServiceContext, source: Api) -> Api:
         organisation, role = ROLE_KEYS.get(name, (name, "legitimate_interest"))
         keys[name] = create_api_key(target, organisation, role, label=name)[1]
     return Api(client, target, keys)
+
+
+async def test_aggregates_log_the_basis_each_read_would_have(reads: Reads) -> None:
+    """An inventory or report logs, per manufacturer, the basis a read of each passport it counted would record
+    (the grant's purpose and id, custody, owner, responsible-operator, authority), not a catch-all; the recovery
+    report too, since its input masses come from the recycled batteries' declared composition."""
+    api, (first, second), rival = reads.api, reads.acme, reads.rival
+    li = "legitimate_interest"
+    recycler_grant = next(g.grant_id for g in api.context.store.list_grants(grantee=RECYCLER_ORG))
+    await event(api, OTHER, rival, {"type": "transfer", "to": RECYCLER_ORG})
+    owner = await api.request(OWNER, "PUT", f"{API}/passports/{second}/owner", json={"owner": BY_PASSPORT})
+    assert owner.status_code == 200, owner.text
+
+    async def logged(caller: str, url: str) -> set[tuple[str, str, str, str, str | None, int]]:
+        before = {row["id"] for row in await log_of(api, AUTHORITY)}
+        await ok(api, caller, url)
+        return {(row["manufacturer"], row["view"], row["basis"], row["channel"], row["grantId"], row["passports"])
+                for row in await log_of(api, AUTHORITY) if row["id"] not in before and row["reader"] != AUTHORITY_ORG}
+
+    # the recycler: acme's two by its manufacturer grant, rival's by custody
+    for url, channel in ((f"{API}/inventory", "inventory"), (f"{API}/reports/recycled-content", "report")):
+        assert await logged(LEGITIMATE, url) == {
+            (OWNER_ORG, li, "recycler", channel, recycler_grant, 2), (OTHER_ORG, li, "custody", channel, None, 1)}
+    # the repairer: one battery by its passport grant, the other as its registered owner
+    assert await logged(BY_PASSPORT, f"{API}/inventory") == {
+        (OWNER_ORG, li, "repairer", "inventory", reads.grant_id, 1), (OWNER_ORG, li, "owner", "inventory", None, 1)}
+    assert await logged(OWNER, f"{API}/reports/recycled-content") == {
+        (OWNER_ORG, li, "responsible-operator", "report", None, 2)}
+    assert await log_of(api, AUTHORITY, f"passport={first}") == [], "aggregates name no passport"
+
+    # The recycler treats rival's battery; its recovery report reads rival's declared composition (input masses).
+    await event(api, LEGITIMATE, rival, {"type": "status-change", "status": "waste"})
+    await event(api, LEGITIMATE, rival, {"type": "recycled", "recoveredMaterials": [
+        {"material": "Co", "mass": 4.1}, {"material": "nickel", "mass": 33.2}]})
+    report = await ok(api, LEGITIMATE, f"{API}/reports/recovery")
+    assert len(report.json()["rows"]) == 2, "two materials of one battery"
+    assert await logged(LEGITIMATE, f"{API}/reports/recovery") == {(OTHER_ORG, li, "custody", "report", None, 1)}
+    before = {row["id"] for row in await log_of(api, AUTHORITY)}
+    await ok(api, AUTHORITY, f"{API}/reports/recovery")
+    assert [(row["reader"], row["manufacturer"], row["basis"], row["channel"], row["passports"])
+            for row in await log_of(api, AUTHORITY) if row["id"] not in before] == [
+        (AUTHORITY_ORG, OTHER_ORG, "authority", "report", 1)]
+    # a recovery report over nothing reads nothing
+    before = {row["id"] for row in await log_of(api, AUTHORITY)}
+    await ok(api, BY_PASSPORT, f"{API}/reports/recovery")
+    assert [row for row in await log_of(api, AUTHORITY) if row["id"] not in before] == []

@@ -7,6 +7,7 @@ logged; grants, requests and owner registrations are audited."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -66,19 +67,36 @@ class AccessPolicy:
             return Decision(View.AUTHORITY, "authority")
         if role not in (Role.MANUFACTURER, Role.LEGITIMATE_INTEREST) or organisation is None:
             return Decision(View.PUBLIC)
-        if record.organisation == organisation:
+        basis, grant_id = self.basis(record.organisation, record.holder, record.passport_id, record.model_id)
+        if basis is None:
+            return Decision(View.PUBLIC)
+        if basis == "responsible-operator":
             return Decision(
-                view_for(role, responsible=True) if role is Role.MANUFACTURER else View.LEGITIMATE_INTEREST,
-                "responsible-operator",
+                view_for(role, responsible=True) if role is Role.MANUFACTURER else View.LEGITIMATE_INTEREST, basis
             )
-        if record.holder == organisation:
-            return Decision(View.LEGITIMATE_INTEREST, "custody")
-        if record.passport_id in self.owned:
-            return Decision(View.LEGITIMATE_INTEREST, "owner")
+        return Decision(View.LEGITIMATE_INTEREST, basis, grant_id)
+
+    def basis(
+        self, manufacturer: str, holder: str | None, passport_id: str, model_id: str | None
+    ) -> tuple[str | None, str | None]:
+        """(basis, grant id) on which the caller reads a passport beyond the public view, from the few facts that
+        decide it; (None, None) when it has none. ``decide`` and the access log of aggregates both use it, so an
+        inventory or report records the same basis a read of each passport would."""
+        role, organisation = self.caller.role, self.caller.organisation
+        if role is Role.AUTHORITY:
+            return "authority", None
+        if role not in (Role.MANUFACTURER, Role.LEGITIMATE_INTEREST) or organisation is None:
+            return None, None
+        if manufacturer == organisation:
+            return "responsible-operator", None
+        if holder == organisation:
+            return "custody", None
+        if passport_id in self.owned:
+            return "owner", None
         for grant in self.grants:
-            if _covers(grant, record):
-                return Decision(View.LEGITIMATE_INTEREST, grant.purpose, grant.grant_id)
-        return Decision(View.PUBLIC)
+            if _covers(grant, manufacturer, passport_id, model_id):
+                return grant.purpose, grant.grant_id
+        return None, None
 
     def decide_model(self, model: ModelRecord) -> Decision:
         """A battery model's data (composition, …) under the same audiences as a passport's: its manufacturer reads
@@ -114,11 +132,11 @@ class AccessPolicy:
         )
 
 
-def _covers(grant: GrantRecord, record: PassportRecord) -> bool:
+def _covers(grant: GrantRecord, manufacturer: str, passport_id: str, model_id: str | None) -> bool:
     return (
-        (grant.scope_kind == "passport" and grant.scope_value == record.passport_id)
-        or (grant.scope_kind == "model" and grant.scope_value == record.model_id)
-        or (grant.scope_kind == "manufacturer" and grant.scope_value == record.organisation)
+        (grant.scope_kind == "passport" and grant.scope_value == passport_id)
+        or (grant.scope_kind == "model" and grant.scope_value == model_id)
+        or (grant.scope_kind == "manufacturer" and grant.scope_value == manufacturer)
     )
 
 
@@ -170,14 +188,32 @@ def log_model_reads(
     ])
 
 
+AggregateKey = tuple[str, str, str | None]  # manufacturer (responsible operator), basis, grant id
+
+
+def aggregate_counts(
+    policy: AccessPolicy, passports: Iterable[tuple[str, str | None, str | None, str | None, int]]
+) -> Counter[AggregateKey]:
+    """How many passports an aggregate counted per manufacturer and basis, from (manufacturer, holder, passport id,
+    model id, count) groups. The passport id may be None when no passport grant or ownership can cover it (the
+    storage groups those passports together rather than list each)."""
+    counts: Counter[AggregateKey] = Counter()
+    for manufacturer, holder, passport_id, model_id, n in passports:
+        basis, grant_id = policy.basis(manufacturer, holder, passport_id or "", model_id)
+        # a passport in an aggregate's scope always has a basis; "scope" would only show a storage/policy mismatch
+        counts[manufacturer, basis or "scope", grant_id] += n
+    return counts
+
+
 def log_aggregate(
-    context: ServiceContext, caller: Caller, channel: str, view: View, counts: Mapping[str, int]
+    context: ServiceContext, caller: Caller, channel: str, view: View, counts: Mapping[AggregateKey, int]
 ) -> None:
-    """One entry per manufacturer (responsible operator) whose passports an inventory or report aggregated."""
+    """One entry per manufacturer (responsible operator) and basis of the passports an inventory or report
+    aggregated, with their number: the basis is the one a read of each passport would record (the grant's purpose
+    and id, custody, owner, responsible-operator, authority), so a maker learns on what grounds its data was counted."""
     if caller.organisation is None:
         return
     now = truncate_ms(context.clock())
-    basis = "authority" if caller.role is Role.AUTHORITY else "scope"
     context.store.log_access(
         [
             AccessEntry(
@@ -191,10 +227,10 @@ def log_aggregate(
                 view.value,
                 basis,
                 channel,
-                None,
+                grant_id,
                 count,
             )
-            for manufacturer, count in counts.items()
+            for (manufacturer, basis, grant_id), count in sorted(counts.items(), key=lambda item: item[0][:2])
             if count
         ]
     )
@@ -469,7 +505,9 @@ __all__ = [
     "PURPOSES",
     "SCOPES",
     "AccessPolicy",
+    "AggregateKey",
     "Decision",
+    "aggregate_counts",
     "approved_purposes",
     "audit",
     "decide_purpose",

@@ -19,22 +19,42 @@ DID_CONTEXT = ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multik
 
 
 def create_organisation(context: ServiceContext, slug: str, name: str) -> Organisation:
-    """Register an organisation and give it its first signing key (``key-1``)."""
+    """Register an organisation and give it its first signing key (``key-1``): both or neither. The key file is
+    written first and removed again if the organisation and key rows cannot be written (one transaction), so a
+    failed attempt leaves no organisation that cannot sign and no key of an unknown organisation, and can be
+    retried as it was."""
     if not SLUG.match(slug):
         raise InvalidInput(f"organisation slug {slug!r}: use 2-63 lower-case letters, digits and hyphens")
     if not name.strip() or len(name) > 200:
         raise InvalidInput("organisation name: 1-200 characters")
-    organisation = context.store.create_organisation(Organisation(slug, name.strip(), truncate_ms(context.clock())))
-    _new_key(context, slug, "key-1")
-    return organisation
+    if any(o.slug == slug for o in context.store.list_organisations()):
+        # before touching the keystore: its key-1 exists, and "key exists" would hide the real reason
+        raise Conflict(f"organisation {slug!r} already exists")
+    organisation = Organisation(slug, name.strip(), truncate_ms(context.clock()))
+    key = _generate_key(context, slug, "key-1")
+    try:
+        return context.store.register_organisation(organisation, key)
+    except Exception:
+        # Exception, not BaseException: an interruption might come after the commit, and removing the key of a
+        # registered organisation would be far worse than leaving a file that a retry reports
+        context.keystore.discard(slug, key.key_id)
+        raise
 
 
-def _new_key(context: ServiceContext, slug: str, key_id: str) -> KeyRecord:
+def _generate_key(context: ServiceContext, slug: str, key_id: str) -> KeyRecord:
     if context.keystore.has(slug, key_id):
         raise Conflict(f"a private key {key_id} of {slug} already exists in {context.keystore.root}")
     raw = context.keystore.generate(slug, key_id)
-    record = KeyRecord(slug, key_id, public_multikey(raw), truncate_ms(context.clock()))
-    context.store.add_key(record)
+    return KeyRecord(slug, key_id, public_multikey(raw), truncate_ms(context.clock()))
+
+
+def _new_key(context: ServiceContext, slug: str, key_id: str) -> KeyRecord:
+    record = _generate_key(context, slug, key_id)
+    try:
+        context.store.add_key(record)
+    except Exception:  # an unregistered key file would block this key id for good (see create_organisation)
+        context.keystore.discard(slug, key_id)
+        raise
     return record
 
 

@@ -1,5 +1,6 @@
-"""SQL for the HTTP API's data: API keys, battery models, jobs, imports and passport search. Mixed into
-:class:`~passport.storage.sql.SqlStore`, which provides ``engine`` and ``_organisation_id``."""
+"""SQL for the HTTP API's data: organisations with their first key, API keys, battery models, jobs, imports and
+passport search. Mixed into :class:`~passport.storage.sql.SqlStore`, which provides ``engine`` and
+``_organisation_id``."""
 
 from __future__ import annotations
 
@@ -31,8 +32,8 @@ from passport.storage.api_tables import (
     imports,
     jobs,
 )
-from passport.storage.records import PassportRecord, VersionRecord
-from passport.storage.tables import organisations, passport_versions, passports
+from passport.storage.records import KeyRecord, Organisation, PassportRecord, VersionRecord
+from passport.storage.tables import organisations, passport_versions, passports, signing_keys
 
 
 class ApiSqlMixin:
@@ -45,6 +46,22 @@ class ApiSqlMixin:
         self, connection: Connection, items: Sequence[tuple[PassportRecord, VersionRecord, int | None]]
     ) -> None:
         raise NotImplementedError  # provided by SqlStore
+
+    # --- organisations (created with their first signing key) ---------------------------------------------------
+
+    def register_organisation(self, organisation: Organisation, key: KeyRecord) -> Organisation:
+        """The organisation and its first signing key in one transaction: never an organisation that cannot sign."""
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(insert(organisations).values(
+                    slug=organisation.slug, name=organisation.name, created_at=organisation.created_at))
+                connection.execute(insert(signing_keys).values(
+                    organisation_id=self._organisation_id(connection, organisation.slug), key_id=key.key_id,
+                    public_key_multibase=key.public_key_multibase, created_at=key.created_at,
+                    retired_at=key.retired_at, revoked_at=key.revoked_at))
+        except IntegrityError:
+            raise Conflict(f"organisation {organisation.slug!r} already exists") from None
+        return organisation
 
     # --- API keys ---------------------------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, case, delete, func, insert, select, update
 
 from passport.storage.access_records import AccessScope
 from passport.storage.access_sql import scope_condition
@@ -156,23 +156,42 @@ class CircularitySqlMixin:
         with self.engine.connect() as connection:
             return int(connection.execute(query).scalar_one())
 
-    def count_by_manufacturer(
+    def access_groups(
         self, *, scope: AccessScope | None, filters: Mapping[str, Any], since: dt.datetime | None,
         until: dt.datetime | None, include_ceased: bool,
-    ) -> dict[str, int]:
-        """How many passports of each responsible operator an aggregate covers (for the access log)."""
+    ) -> list[tuple[str, str | None, str | None, str | None, int]]:
+        """What an aggregate covers, for the access log: (manufacturer, holder, passport id, model id, count) groups
+        holding what decides each passport's basis. Passports are grouped by manufacturer, holder and model; a
+        passport id is kept only for those the scope names one by one (passport grants, ownership), so the answer
+        stays small when a manufacturer or model grant covers many passports."""
+        c = passports.c
+        holder = organisations.alias("holder")
+        columns: list[Any] = [organisations.c.slug.label("manufacturer")]
+        if scope is not None:  # authorities read every passport on one basis: the manufacturer is enough
+            columns += [holder.c.slug.label("holder"), c.model_id.label("model_id")]
+            if scope.passport_ids:
+                columns.append(case((c.id.in_(sorted(scope.passport_ids)), c.id), else_=None).label("passport_id"))
         query = (
-            select(organisations.c.slug, func.count())
-            .select_from(passports.join(organisations, organisations.c.id == passports.c.organisation_id))
+            select(*columns, func.count().label("passports"))
+            .select_from(
+                passports.join(organisations, organisations.c.id == c.organisation_id).outerjoin(
+                    holder, holder.c.id == c.holder_organisation_id
+                )
+            )
             .where(*self._scope(scope, filters, since, until, include_ceased))
-            .group_by(organisations.c.slug)
+            .group_by(*columns)
         )
         with self.engine.connect() as connection:
-            return {row[0]: int(row[1]) for row in connection.execute(query)}
+            return [
+                (row["manufacturer"], row.get("holder"), row.get("passport_id"), row.get("model_id"),
+                 int(row["passports"]))
+                for row in connection.execute(query).mappings()
+            ]
 
     def recycled_content_rows(self, scope: AccessScope | None) -> list[dict[str, Any]]:
         """Per passport (current version, not ceased): model, category, chemistry, metal masses and declared shares."""
         conditions = self._scope(scope, {}, None, None, False)
+        holder = organisations.alias("holder")
         base = (
             select(
                 passports.c.id,
@@ -181,8 +200,10 @@ class CircularitySqlMixin:
                 passports.c.category,
                 passports.c.chemistry,
                 organisations.c.slug.label("organisation"),
+                holder.c.slug.label("holder"),  # with the rest, decides the basis its access-log entry records
             )
             .join(organisations, organisations.c.id == passports.c.organisation_id)
+            .outerjoin(holder, holder.c.id == passports.c.holder_organisation_id)
             .where(*conditions)
         )
         rows: dict[str, dict[str, Any]] = {}
@@ -211,8 +232,14 @@ class CircularitySqlMixin:
         return list(rows.values())
 
     def recovery_rows(self, recycler: str | None = None) -> list[dict[str, Any]]:
-        query = select(recoveries, organisations.c.slug.label("recycler")).join(
-            organisations, organisations.c.id == recoveries.c.recycler_id
+        """The recycling records (one per passport and material), with the recycler and the responsible operator
+        of the recycled battery (``manufacturer``: whose declared composition gave the input mass)."""
+        manufacturer = organisations.alias("manufacturer")
+        query = (
+            select(recoveries, organisations.c.slug.label("recycler"), manufacturer.c.slug.label("manufacturer"))
+            .join(organisations, organisations.c.id == recoveries.c.recycler_id)
+            .join(passports, passports.c.id == recoveries.c.passport_id)
+            .join(manufacturer, manufacturer.c.id == passports.c.organisation_id)
         )
         if recycler is not None:
             query = query.where(organisations.c.slug == recycler)
