@@ -3,19 +3,24 @@
 Refused with :class:`InvalidInput`: invalid UTF-8, malformed JSON, duplicate keys (which parsers resolve
 differently, so a signature could cover another reading than the one stored), NaN and infinities (also number
 literals such as ``1e400`` that overflow a double), lone surrogates (``"\\ud800"``: no Unicode text, so no UTF-8 and
-no RFC 8785 form; I-JSON refuses them), nesting deeper than :data:`MAX_DEPTH`, and integers beyond what RFC 8785
-carries exactly."""
+no RFC 8785 form; I-JSON refuses them), the NUL character (``"\\u0000"``: PostgreSQL can hold it in neither text nor
+jsonb, and no field of a passport or a request means it), nesting deeper than :data:`MAX_DEPTH`, and integers beyond
+what RFC 8785 carries exactly."""
 
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterator
 from typing import Any
+
+import orjson
 
 from passport.errors import InvalidInput
 from passport.models.base import MAX_SAFE_INTEGER
 
 MAX_DEPTH = 32
+_MISS: Any = object()  # the fast path declines: the strict parser decides
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -91,26 +96,108 @@ def _depth(value: Any, limit: int = MAX_DEPTH) -> int:
     return deepest
 
 
+def _strings(value: Any) -> Iterator[str]:
+    """Every string of a parsed value, member names too (the depth is already bounded by :data:`MAX_DEPTH`)."""
+    if type(value) is str:
+        yield value
+    elif type(value) is dict:
+        for key, item in value.items():
+            yield key
+            yield from _strings(item)
+    elif type(value) is list:
+        for item in value:
+            yield from _strings(item)
+
+
 def _no_lone_surrogates(value: Any) -> None:
     """Every string (member names too) is Unicode text: a ``\\uD800``-``\\uDFFF`` escape not paired with its other
     half reads as a lone surrogate, which no UTF-8 encoder writes (it surfaced as a 500 wherever the value was
     written out again)."""
-    if type(value) is str:
+    for text in _strings(value):
         try:
-            value.encode("utf-8")
+            text.encode("utf-8")
         except UnicodeEncodeError:
             raise InvalidInput("a lone surrogate (\\ud800 to \\udfff unpaired) is not valid Unicode") from None
-    elif type(value) is dict:
-        for key, item in value.items():
-            _no_lone_surrogates(key)
-            _no_lone_surrogates(item)
-    elif type(value) is list:
-        for item in value:
-            _no_lone_surrogates(item)
+
+
+def _no_nul(value: Any) -> None:
+    """No string (member names too) holds U+0000: PostgreSQL stores it in neither text nor jsonb (psycopg refuses
+    the value, a 500 wherever it reached the database, perhaps after a key file or a first row was written), SQLite
+    would keep it and hand it to readers that end strings there, and no passport field or request member means it.
+    Refused here, where the input is, on both engines alike."""
+    for text in _strings(value):
+        if "\x00" in text:
+            raise InvalidInput("the NUL character (\\u0000) is not allowed in JSON strings or member names")
 
 
 def loads(data: bytes | str) -> Any:
-    """Parse one JSON text strictly."""
+    """Parse one JSON text strictly: at C speed when :func:`_fast` can vouch for the text, else by
+    :func:`strict_loads` (the same reading, the same refusals; tests/test_jsonio_fast.py holds them to it)."""
+    if isinstance(data, bytes):
+        value = _fast(data)
+        if value is not _MISS:
+            return value
+    return strict_loads(data)
+
+
+# --- fast path -------------------------------------------------------------------------------------------------
+
+_SAFE_INTEGER = MAX_SAFE_INTEGER
+
+
+def _plain(value: Any) -> int | None:
+    """The number of object members of a value orjson parsed, or None when it holds something the strict reading
+    must decide itself: nesting deeper than MAX_DEPTH, an integer beyond ±(2^53 - 1), a double from 2^53 up (which
+    may have been written as such an integer)."""
+    members = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        container, depth = stack.pop()
+        if type(container) is dict:
+            members += len(container)
+            children: Any = container.values()
+        else:
+            children = container
+        for child in children:
+            kind = type(child)
+            if kind is dict or kind is list:
+                if depth + 1 >= MAX_DEPTH and child:
+                    return None
+                stack.append((child, depth + 1))
+            elif kind is int:
+                if not -_SAFE_INTEGER <= child <= _SAFE_INTEGER:
+                    return None
+            elif kind is float and not -_SAFE_INTEGER <= child <= _SAFE_INTEGER:
+                return None
+    return members
+
+
+def _fast(raw: bytes) -> Any:
+    """The common case at C speed: orjson parses (it refuses invalid UTF-8, NaN, infinities and lone surrogates as
+    RFC 8259 does) and the strict rules are checked on the result; ``_MISS`` whenever the strict reading must decide
+    (then it gives its own precise error or its own reading).
+
+    Duplicate member names are what orjson cannot report (it keeps the last). They are ruled out by counting: in a
+    text without escapes (``\\``) and without white space after a closing quote, every member name is a string
+    directly followed by ``:`` and no string can hold ``":``, so the text has exactly ``raw.count(b'":')`` member
+    names; the parsed objects hold that many members only if no name was repeated."""
+    if b"\\" in raw or b'" ' in raw or b'"\n' in raw or b'"\t' in raw or b'"\r' in raw:
+        return _MISS
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return _MISS
+    if type(value) is dict or type(value) is list:
+        members = _plain(value)
+        if members is None or members != raw.count(b'":'):
+            return _MISS
+    elif type(value) is int or type(value) is float:
+        return _MISS  # a bare number: the strict reading's own range rules
+    return value
+
+
+def strict_loads(data: bytes | str) -> Any:
+    """Parse one JSON text strictly (the reference reading)."""
     if isinstance(data, bytes):
         try:
             text = data.decode("utf-8")
@@ -129,6 +216,8 @@ def loads(data: bytes | str) -> Any:
         raise InvalidInput(f"JSON nested deeper than {MAX_DEPTH} levels")
     if "\\ud" in text or "\\uD" in text:  # only an escape can make a surrogate: UTF-8 input cannot hold one
         _no_lone_surrogates(value)
+    if "\\u0000" in text:  # only an escape can make a NUL: the parser refuses a raw one (a control character)
+        _no_nul(value)
     return value
 
 
@@ -140,4 +229,4 @@ def dumps_for_validation(value: Any) -> bytes:
         raise InvalidInput(f"not representable as JSON: {exc}") from None
 
 
-__all__ = ["MAX_DEPTH", "dumps_for_validation", "loads"]
+__all__ = ["MAX_DEPTH", "dumps_for_validation", "loads", "strict_loads"]

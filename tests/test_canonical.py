@@ -137,16 +137,18 @@ def test_canonicalisation_is_idempotent(value: Any) -> None:
     assert canonicalize(as_doubles(once)) == once
 
 
+# the strict reader refuses NUL (PostgreSQL holds it in no text), as it refuses lone surrogates
+strict_strings = st.text(st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"), max_size=12)
 strict_scalars = (
     st.none()
     | st.booleans()
     | st.integers(-SAFE, SAFE)
     | st.floats(-SAFE, SAFE, allow_nan=False, allow_infinity=False)
-    | strings
+    | strict_strings
 )
 strict_values = st.recursive(
     strict_scalars,
-    lambda children: st.lists(children, max_size=5) | st.dictionaries(strings, children, max_size=5),
+    lambda children: st.lists(children, max_size=5) | st.dictionaries(strict_strings, children, max_size=5),
     max_leaves=25,
 )
 
@@ -169,6 +171,18 @@ def test_the_strict_reader_refuses_large_integers_that_are_not_doubles() -> None
         jsonio.loads(b"[9007199254740993]")  # 2^53 + 1: no double holds it
     with pytest.raises(InvalidInput):
         jsonio.loads(b"[1" + b"0" * 21 + b"]")  # 1e21 and beyond: JCS writes an exponent
+
+
+@pytest.mark.parametrize("text", [b'{"a": "x\\u0000y"}', b'{"a\\u0000": 1}', b'[[{"a": ["\\u0000"]}]]'],
+                         ids=["value", "member-name", "nested"])
+def test_the_strict_reader_refuses_nul(text: bytes) -> None:
+    # PostgreSQL holds NUL in neither text nor jsonb: refused where the input is, not as a 500 at the database
+    with pytest.raises(InvalidInput, match="NUL"):
+        jsonio.loads(text)
+
+
+def test_the_strict_reader_takes_an_escaped_backslash_before_u0000() -> None:
+    assert jsonio.loads(b'{"a": "\\\\u0000"}') == {"a": "\\u0000"}  # a backslash, then the text u0000
 
 
 @PROPERTY

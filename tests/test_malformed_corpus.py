@@ -9,8 +9,9 @@ The bulk import reports per line: hostile *lines* give 200 with every line faile
 *body* (a line or CSV record beyond the line limit, invalid CSV framing) gives a 4xx problem.
 
 On PostgreSQL, which cannot store NUL in text, NUL characters in body fields, query and path parameters are sent to
-every route as well; the routes that still answer 500 there are listed in :data:`KNOWN_NUL_FAILURES` (strict
-xfail: fixed, the test says so)."""
+every route as well: strict JSON reading (passport.jsonio) and the CSV import refuse them where the input is, and a
+value the database refuses all the same (a path or query parameter, a member of a body read by Pydantic) is a 400
+problem (passport.web.problems maps sqlalchemy's DataError), never a 500, with nothing written."""
 
 from __future__ import annotations
 
@@ -449,22 +450,10 @@ FORM_CORPUS: dict[str, tuple[str, Callable[[bytes, bytes], bytes]]] = {
 }
 
 
-# console_access._act compares the CSRF token with hmac.compare_digest, which raises TypeError for non-ASCII text:
-# a 500 (console.sign_out guards against it with str.isascii; the access forms do not). Not in the modules this
-# suite may change; remove an entry once it passes.
-KNOWN_FORM_FAILURES = frozenset(
-    (path, "a CSRF token of invalid UTF-8") for path in (
-        "/console/access/requests", "/console/access/requests/{request_id}/approve",
-        "/console/access/requests/{request_id}/refuse", "/console/access/grants/{grant_id}/revoke",
-        "/console/access/purposes/{organisation}/{purpose}/{decision}"))
-
-
 def form_params() -> Iterator[Any]:
     for target in BY_KIND["form"]:
         for name in FORM_CORPUS:
-            marks = ([pytest.mark.xfail(strict=True, reason="500: non-ASCII CSRF token")]
-                     if (target.path, name) in KNOWN_FORM_FAILURES else [])
-            yield pytest.param(target, name, id=f"{target.path} {name}", marks=marks)
+            yield pytest.param(target, name, id=f"{target.path} {name}")
 
 
 @pytest.mark.parametrize(("target", "name"), list(form_params()))
@@ -564,20 +553,9 @@ def _acceptable(schema: dict[str, Any], value: str) -> bool:
 
 # --- PostgreSQL: NUL characters, which it cannot store in text ------------------------------------------------------
 
-# Routes that answer 500 on PostgreSQL for a NUL character (psycopg: "PostgreSQL text fields cannot contain NUL (0x00)
-# bytes", a sqlalchemy DataError no handler maps). Found by this test; not in the modules this suite may change:
-# mapping sqlalchemy.exc.DataError to a 400 problem in passport/web/problems.py (or refusing NUL where input enters)
-# fixes them all. Remove an entry once it passes.
-KNOWN_NUL_FAILURES: frozenset[str] = frozenset({
-    "access request justification", "access request scope", "refusal reason", "grant scope", "organisation name",
-    "API key label", "passport text fields", "issue with a model id", "path /api/v1/models/{model_id}",
-    "path /api/v1/jobs/{job_id}", "path /api/v1/imports/{import_id}", "path /api/v1/orgs/{slug}",
-    "path /orgs/{slug}/did.json", "revoke a grant", "approve a request",
-    "import of a passport with NUL text",
-})
-KNOWN_NUL_QUERY_FAILURES: frozenset[str] = frozenset({
-    "/api/v1/passports", "/api/v1/inventory", "/api/v1/access-log", "/api/v1/audit-log"})
-
+# Every one of these answered 500 on PostgreSQL (psycopg: "PostgreSQL text fields cannot contain NUL (0x00) bytes", a
+# sqlalchemy DataError no handler mapped) until passport.jsonio and the CSV import refused NUL and DataError became a
+# 400 problem.
 
 @dataclass(frozen=True)
 class NulCase:
@@ -661,19 +639,25 @@ def postgres_world() -> Iterator[World]:
         admin.dispose()
 
 
-def nul_params() -> Iterator[Any]:
-    for case in NUL_CASES:
-        marks = [pytest.mark.postgres]
-        if case.label in KNOWN_NUL_FAILURES:
-            marks.append(pytest.mark.xfail(strict=True, reason="500 on PostgreSQL for a NUL character"))
-        yield pytest.param(case, id=case.label, marks=marks)
+def row_counts(world: World) -> dict[str, int]:
+    """Rows per table, but the audit log (which records refused writes too, as it should)."""
+    from sqlalchemy import inspect, text
+
+    engine = world.context.store.engine  # type: ignore[attr-defined]
+    with engine.connect() as connection:
+        tables = [t for t in inspect(connection).get_table_names() if t != "audit_log"]
+        return {t: connection.execute(text(f'SELECT count(*) FROM "{t}"')).scalar_one() for t in tables}
 
 
-@pytest.mark.parametrize("case", list(nul_params()))
+@pytest.mark.postgres
+@pytest.mark.parametrize("case", NUL_CASES, ids=str)
 async def test_nul_characters_on_postgresql(postgres_world: World, case: NulCase) -> None:
+    """A 4xx problem (the import: 200, its line failed with one), and nothing written: no row, no key file."""
     world = postgres_world
     url = world.url(case.path.replace(NUL, "%00")) + (f"?{case.query.replace(NUL, '%00')}" if case.query else "")
     body = nul_passport() if case.body == {"nul": True} else case.body
+    before = row_counts(world)
+    keys_before = sorted(p.name for p in world.context.settings.keys_dir.rglob("*"))
     async with world.client() as client:
         kwargs: dict[str, Any] = {"headers": world.headers(case.role, accept="application/json")}
         if body is not None:
@@ -682,20 +666,21 @@ async def test_nul_characters_on_postgresql(postgres_world: World, case: NulCase
         if case.path.endswith("/imports"):
             kwargs["headers"].update({"Content-Type": NDJSON, "Idempotency-Key": "nul"})
         response = await world.send(case.label, client, case.method, url, **kwargs)
-    assert response.status_code < 500, f"{case.label}: {response.status_code} {response.text[:300]}"
-    if response.status_code >= 400:
+    if case.path.endswith("/imports"):
+        assert response.status_code == 200, f"{case.label}: {response.status_code} {response.text[:300]}"
+        report = response.json()
+        assert report["succeeded"] == 0 and report["results"], report
+        assert all(400 <= r["problem"]["status"] < 500 for r in report["results"]), report
+    else:
+        assert 400 <= response.status_code < 500, f"{case.label}: {response.status_code} {response.text[:300]}"
         assert response.headers.get("content-type") == PROBLEM_JSON, case.label
+        after = row_counts(world)
+        assert after == before, f"{case.label}: rows written: {set(after.items()) - set(before.items())}"
+    assert sorted(p.name for p in world.context.settings.keys_dir.rglob("*")) == keys_before, case.label
 
 
-def nul_query_params() -> Iterator[Any]:
-    for path in QUERY_PATHS:
-        marks = [pytest.mark.postgres]
-        if path in KNOWN_NUL_QUERY_FAILURES:
-            marks.append(pytest.mark.xfail(strict=True, reason="500 on PostgreSQL for a NUL character"))
-        yield pytest.param(path, id=path, marks=marks)
-
-
-@pytest.mark.parametrize("path", list(nul_query_params()))
+@pytest.mark.postgres
+@pytest.mark.parametrize("path", QUERY_PATHS)
 async def test_nul_in_query_parameters_on_postgresql(postgres_world: World, path: str) -> None:
     world = postgres_world
     url = world.url(path)

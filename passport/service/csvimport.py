@@ -69,7 +69,10 @@ def _convert(column: str, cell: str) -> Any:
 
 def _cells(record: str) -> list[str]:
     """The cells of one CSV record. The csv module's own errors (a cell beyond its field size limit, a carriage
-    return inside an unquoted cell) escaped as bare ``_csv.Error``: a 500, and the import left running."""
+    return inside an unquoted cell) escaped as bare ``_csv.Error``: a 500, and the import left running. A NUL
+    character is refused as in JSON (passport.jsonio): PostgreSQL can store it in no text, and no field means it."""
+    if "\x00" in record:
+        raise InvalidInput("the NUL character (U+0000) is not allowed in a CSV record")
     try:
         return next(csv.reader([record]))
     except csv.Error as exc:

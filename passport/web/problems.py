@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -89,6 +89,22 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _data_error(request: Request, exc: Exception) -> JSONResponse:
+    """The database refused a value the request carried: most often a NUL character in a path or query parameter or
+    in a member of a body that passport.jsonio did not read (PostgreSQL holds NUL in no text; psycopg raises before
+    sending it), or a number beyond a column's range. Bad input, so a 400 ``invalid-input`` problem like any other,
+    never a 500. Nothing was partly written: the store writes in one transaction per operation, which the error
+    rolled back. The database's message is not echoed (it can quote the value); the log has its type only."""
+    text = str(getattr(exc, "orig", exc))
+    if "NUL" in text or "0x00" in text or "\\u0000" in text:
+        detail = "the NUL character (U+0000) is not allowed in text: not in a parameter, not in a body"
+    else:
+        detail = "a value of the request is out of the range the database can store or compare"
+    path = request.url.path.replace("\x00", "%00")  # the NUL as sent: a raw one cuts log lines short in some tools
+    log.warning("value refused by the database: %s %s: %s", request.method, path, type(exc).__name__)
+    return problem_response(request, InvalidInput.status, InvalidInput.slug, InvalidInput.title, detail)
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     # Log the type only: exception text can carry input or secrets.
     log.error("unexpected error: %s %s: %s", request.method, request.url.path, type(exc).__name__)
@@ -101,6 +117,7 @@ def add_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     for database_error in (OperationalError, InterfaceError, PoolTimeout):
         app.add_exception_handler(database_error, _database_error)
+    app.add_exception_handler(DataError, _data_error)
     app.add_exception_handler(Exception, _unexpected)
 
 
