@@ -142,54 +142,47 @@ def loads(data: bytes | str) -> Any:
 
 # --- fast path -------------------------------------------------------------------------------------------------
 
-_SAFE_INTEGER = MAX_SAFE_INTEGER
+# bytes.translate tables: keep only the structure (brackets, as one kind, and quotes); mark digits
+_STRUCTURE = bytes.maketrans(b"{}", b"[]")
+_NOT_STRUCTURE = bytes(c for c in range(256) if c not in b'[]{}"')
+_DIGITS = bytes(ord("0") if chr(c).isdigit() and c < 128 else ord("x") for c in range(256))
+# an integer literal beyond ±(2^53 - 1) has at least 16 digits; so have some doubles, which the strict path reads too
+_LONG_NUMBER = b"0" * 16
 
 
-def _plain(value: Any) -> int | None:
-    """The number of object members of a value orjson parsed, or None when it holds something the strict reading
-    must decide itself: nesting deeper than MAX_DEPTH, an integer beyond ±(2^53 - 1), a double from 2^53 up (which
-    may have been written as such an integer)."""
-    members = 0
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        container, depth = stack.pop()
-        if type(container) is dict:
-            members += len(container)
-            children: Any = container.values()
-        else:
-            children = container
-        for child in children:
-            kind = type(child)
-            if kind is dict or kind is list:
-                if depth + 1 >= MAX_DEPTH and child:
-                    return None
-                stack.append((child, depth + 1))
-            elif kind is int:
-                if not -_SAFE_INTEGER <= child <= _SAFE_INTEGER:
-                    return None
-            elif kind is float and not -_SAFE_INTEGER <= child <= _SAFE_INTEGER:
-                return None
-    return members
+def _shallow(raw: bytes) -> bool:
+    """The text nests less than :data:`MAX_DEPTH` deep. Its structure is its brackets outside strings (without
+    escapes, a string is whatever lies between two quotes); each pass removes the innermost empty pairs, so the number
+    of passes is the nesting depth of containers (a container's scalars add one level more)."""
+    structure = b"".join(raw.translate(_STRUCTURE, _NOT_STRUCTURE).split(b'"')[::2])
+    for _ in range(MAX_DEPTH - 1):
+        if not structure:
+            return True
+        structure = structure.replace(b"[]", b"")
+    return not structure
 
 
 def _fast(raw: bytes) -> Any:
-    """The common case at C speed: orjson parses (it refuses invalid UTF-8, NaN, infinities and lone surrogates as
-    RFC 8259 does) and the strict rules are checked on the result; ``_MISS`` whenever the strict reading must decide
-    (then it gives its own precise error or its own reading).
+    """The common case at C speed: orjson parses (it refuses invalid UTF-8, control characters, NaN, infinities and
+    lone surrogates as RFC 8259 does) and the strict rules are checked on the bytes; ``_MISS`` whenever the strict
+    reading must decide (then it gives its own precise error or its own reading): any escape (``\\``: NUL and
+    surrogates are escapes), a run of 16 digits, deep nesting, a bare number.
 
     Duplicate member names are what orjson cannot report (it keeps the last). They are ruled out by counting: in a
-    text without escapes (``\\``) and without white space after a closing quote, every member name is a string
-    directly followed by ``:`` and no string can hold ``":``, so the text has exactly ``raw.count(b'":')`` member
-    names; the parsed objects hold that many members only if no name was repeated."""
-    if b"\\" in raw or b'" ' in raw or b'"\n' in raw or b'"\t' in raw or b'"\r' in raw:
+    text without escapes no string holds a quote, so once white space is removed every member name, and nothing
+    else, is a string directly followed by ``:``: the text has as many names as ``":``; orjson writes the parsed
+    value back with one ``":`` per member it kept, so the counts are equal only if no name was repeated."""
+    if b"\\" in raw:
+        return _MISS
+    if _LONG_NUMBER in raw.translate(_DIGITS):
         return _MISS
     try:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError:
         return _MISS
     if type(value) is dict or type(value) is list:
-        members = _plain(value)
-        if members is None or members != raw.count(b'":'):
+        names = raw.translate(None, b" \t\n\r").count(b'":')
+        if not _shallow(raw) or orjson.dumps(value).count(b'":') != names:
             return _MISS
     elif type(value) is int or type(value) is float:
         return _MISS  # a bare number: the strict reading's own range rules
