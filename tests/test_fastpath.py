@@ -14,6 +14,7 @@ from passport.service.context import ServiceContext
 from passport.service.passports import Passports
 from passport.storage.public import PublicReader
 from passport.web.app import create_app
+from passport.web.pages import LruCache, PageRenderer
 from tests.api_fixtures import OWNER_ORG, seed_roles
 
 pytestmark = pytest.mark.anyio
@@ -118,3 +119,19 @@ def test_the_reader_reconnects(context_factory: Callable[..., ServiceContext], e
     assert reader.current(record.gtin, "NOPE") is None
     with pytest.raises(ValueError, match="in-memory"):
         PublicReader("sqlite://")
+
+
+def test_page_caches_are_bounded_by_bytes() -> None:
+    """The soak test saw workers grow by 100 MiB and more while the page caches filled: they hold bytes, bounded."""
+    cache = LruCache(100, max_bytes=1000)
+    for n in range(50):
+        cache.put(n, "x" * 100)
+    assert cache.bytes <= 1000 and len(cache.items) == 10
+    assert cache.get(49) is not None and cache.get(0) is None  # the oldest went first
+    cache.put(49, "y" * 300)  # replacing an entry counts its new size only
+    assert cache.bytes == sum(len(v) for v in cache.items.values()) <= 1000
+    cache.put("huge", "z" * 2000)  # larger than the whole cache: not kept, nothing evicted for it
+    assert cache.get("huge") is None and cache.get(49) == "y" * 300
+    for name in ("pages", "current_pages"):  # the renderer's own caches are bounded so
+        made = PageRenderer.__dataclass_fields__[name].default_factory()  # type: ignore[operator]
+        assert made.max_bytes is not None and made.max_bytes <= 64 * 1024 * 1024

@@ -79,13 +79,24 @@ class SqlStore(ApiSqlMixin, CircularitySqlMixin, AccessSqlMixin):
 
     def __init__(self, url: str, *, migrate: bool = True) -> None:
         self.engine = make_engine(url)
-        self.dialect = self.engine.dialect.name
-        # Single-statement reads need no transaction: on PostgreSQL they run in autocommit (a client-side switch
-        # with psycopg), which saves the BEGIN and ROLLBACK round trips of every lookup (resolver, issuing).
-        self._reads = (self.engine.execution_options(isolation_level="AUTOCOMMIT") if self.dialect == "postgresql"
-                       else self.engine)
         if migrate:
             self.migrate()
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    @engine.setter
+    def engine(self, engine: Engine) -> None:
+        # A setter rather than a plain attribute because the store holds two handles on one engine (``_reads``
+        # below): replacing the engine (a test pointing the store at a database that does not answer) must replace
+        # both, or reads would go on through the old one.
+        self._engine = engine
+        self.dialect = engine.dialect.name
+        # Single-statement reads need no transaction: on PostgreSQL they run in autocommit (a client-side switch
+        # with psycopg), which saves the BEGIN and ROLLBACK round trips of every lookup (resolver, issuing).
+        self._reads = (engine.execution_options(isolation_level="AUTOCOMMIT") if self.dialect == "postgresql"
+                       else engine)
 
     def migrate(self) -> None:
         with self.engine.begin() as connection:

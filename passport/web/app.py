@@ -52,7 +52,7 @@ def create_app(settings: Settings, context: ServiceContext | None = None) -> Fas
     app.state.context = context or open_context(settings)
     add_problem_handlers(app)
     app.state.pages = PageRenderer(app.state.context)
-    app.state.qr_cache = LruCache(4096)
+    app.state.qr_cache = LruCache(4096, max_bytes=8 * 1024 * 1024)  # PNG and SVG codes of 1 to 30 KB
     for module in (meta, identity, resolver, codes, api_passports, api_models, api_imports, api_circularity,
                    api_access, api_admin, console, console_access):
         app.include_router(module.router)

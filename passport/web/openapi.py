@@ -200,6 +200,26 @@ def document_links(schema: dict[str, Any]) -> None:
             documented[name] = {"operationId": target["operationId"], "parameters": dict(parameters)}
 
 
+# Headers a route cannot do without, though its handler takes them as optional: so that a missing one is answered
+# with the route's own problem (428 Precondition Required, 400) rather than a generic validation error. The document
+# says what clients must send.
+REQUIRED_HEADERS = (("patch", PASSPORT, "if-match"), ("put", "/api/v1/models/{model_id}", "if-match"),
+                    ("post", "/api/v1/imports", "idempotency-key"))
+
+
+def document_required_headers(schema: dict[str, Any]) -> None:
+    paths = schema.get("paths", {})
+    for method, path, header in REQUIRED_HEADERS:
+        parameters = paths.get(path, {}).get(method, {}).get("parameters", [])
+        found = [p for p in parameters if p["in"] == "header" and p["name"].lower() == header]
+        if not found:
+            raise LookupError(f"OpenAPI: {method.upper()} {path} has no header {header}")
+        found[0]["required"] = True
+        found[0]["schema"] = {key: value for key, value in found[0]["schema"].items() if key != "default"}
+        if "anyOf" in found[0]["schema"]:  # Optional[str] in the handler: the document says a string
+            found[0]["schema"] = next(s for s in found[0]["schema"]["anyOf"] if s.get("type") == "string")
+
+
 def install(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -208,6 +228,7 @@ def install(app: FastAPI) -> None:
             schema.setdefault("components", {}).setdefault("schemas", {}).update(imported_components())
             document_problems(schema)
             document_links(schema)
+            document_required_headers(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 

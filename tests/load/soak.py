@@ -92,11 +92,13 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--outage", action="store_true", help="stop the database mid-run and start it again")
     parser.add_argument("--outage-at", type=float, default=None,
                         help="seconds into the run (None: 40 %% of --duration)")
-    parser.add_argument("--outage-length", type=float, default=15, help="seconds the database stays down")
+    parser.add_argument("--outage-length", type=float, default=20, help="seconds the database stays down")
     parser.add_argument("--seed", type=int, default=300, help="passports imported before the load starts")
     parser.add_argument("--import-lines", type=int, default=20, help="lines of each bulk import of the mix")
     parser.add_argument("--sample-interval", type=float, default=5, help="seconds between RSS samples")
     parser.add_argument("--timeout", type=float, default=30, help="seconds before a request counts as failed")
+    parser.add_argument("--max-requests", type=int, default=500_000,
+                        help="stop sending once this many requests were answered (a bound on the load, besides time)")
     parser.add_argument("--random-seed", type=int, default=11, help="seed of the request mix")
     parser.add_argument("--out", type=Path, default=None, help="results file (None: tests/load/results-<time>.json)")
     parser.add_argument("--workdir", type=Path, default=None, help="keys, database file, server log, kept (None: a "
@@ -108,8 +110,8 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
         parser.error("--outage needs --database postgres (a throwaway cluster the script can stop)")
     if args.outage_at is None:
         args.outage_at = 0.4 * args.duration
-    if args.duration <= 0 or args.workers < 1 or args.concurrency < 1 or args.seed < 1:
-        parser.error("--duration, --workers, --concurrency and --seed must be positive")
+    if args.duration <= 0 or min(args.workers, args.concurrency, args.seed, args.max_requests) < 1:
+        parser.error("--duration, --workers, --concurrency, --seed and --max-requests must be positive")
     return args
 
 
@@ -191,12 +193,16 @@ class Load:
         self.random = random.Random(args.random_seed)
         self.start = 0.0
         self.stopping = False
+        self.ran = float(args.duration)  # seconds of load actually sent (set when the load stops)
         self.import_line_failures: Counter[str] = Counter()
         self.cpu_server: dict[int, float] = {}  # process id -> CPU seconds it used (as last seen)
         self.cpu_database: dict[int, float] = {}
 
     def now(self) -> float:
         return time.monotonic() - self.start
+
+    def enough(self) -> bool:
+        return len(self.samples) >= int(self.args.max_requests)
 
     async def run(self) -> None:
         connections = self.args.concurrency + 4
@@ -208,7 +214,8 @@ class Load:
             tasks.append(asyncio.create_task(self.probe(client)))
             if self.args.outage:
                 tasks.append(asyncio.create_task(self.make_outage()))
-            await asyncio.sleep(self.args.duration)
+            await _sleep_unless(self.enough, self.args.duration)
+            self.ran = self.now()  # the figures are per second of load: a run cut short by --max-requests is shorter
             self.stopping = True
             await asyncio.wait_for(asyncio.gather(*tasks), timeout=self.args.timeout + 60)
 
@@ -218,7 +225,7 @@ class Load:
             "resolve-json": self.resolve_json, "resolve-html": self.resolve_html, "api-read": self.api_read,
             "revise": self.revise, "issue": self.issue, "import": self.bulk_import,
         }
-        while not self.stopping:
+        while not (self.stopping or self.enough()):
             kind = self.random.choices(kinds, weights)[0]
             began = time.monotonic()
             try:
@@ -603,17 +610,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         if cluster is not None and not cluster.running:
             cluster.start()  # an outage cut short by the end of the run
         store = check_store(url, keys, fleet.acknowledged).as_json()
-        rows = minutes(load, args.duration)
+        ran = min(args.duration, load.ran)
+        rows = minutes(load, ran)
         outage = outage_figures(load)
-        verdicts = checks(load, store, exit_status, rows, outage, args.duration)
+        verdicts = checks(load, store, exit_status, rows, outage, ran)
         results = {
             "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
             "machine": machine(cluster),
             "started": stamp,
             "elapsedSeconds": round(elapsed, 1),
             "requests": len(load.samples),
-            "perSecond": round(len(load.samples) / args.duration, 1),
-            "kinds": kind_figures(load.samples, args.duration),
+            "loadSeconds": round(ran, 1),
+            "perSecond": round(len(load.samples) / ran, 1),
+            "kinds": kind_figures(load.samples, ran),
             "statuses": dict(sorted(Counter(s.status for s in load.samples).items())),
             "minutes": rows,
             "rss": load.rss,
