@@ -127,3 +127,25 @@ def test_a_failed_cli_creation_leaves_nothing_and_can_be_retried(
         assert_created(context)
     finally:
         context.close()
+
+
+def test_a_failed_rotation_keeps_the_active_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rotation writes the new key before retiring the old one: when the new key cannot be written, the organisation
+    goes on signing with its old key (retiring first left it without any)."""
+    from passport.service.organisations import create_organisation, rotate_key, signer_for
+
+    context = open_context(Settings(database_url=f"sqlite:///{tmp_path / 'p.db'}", keys_dir=tmp_path / "keys",
+                                    public_base_url="http://127.0.0.1:8000"))
+    try:
+        create_organisation(context, SLUG, "NewCo")
+        fill_disk(monkeypatch)
+        with pytest.raises(OSError, match="No space left"):
+            rotate_key(context, SLUG)
+        monkeypatch.undo()
+        keys = context.store.list_keys(SLUG)
+        assert [(k.key_id, k.active) for k in keys] == [("key-1", True)]
+        assert signer_for(context, SLUG).verification_method.endswith("#key-1")
+        assert rotate_key(context, SLUG).key_id == "key-2"  # and the retry works
+        assert [(k.key_id, k.active) for k in context.store.list_keys(SLUG)] == [("key-1", False), ("key-2", True)]
+    finally:
+        context.close()

@@ -32,6 +32,7 @@ from passport.credentials import (
 from passport.errors import InvalidInput, VerificationError
 from passport.materials import recovery_lines
 from passport.models.base import parse_datetime
+from passport.service.access_json import audit_json
 from passport.service.context import ServiceContext
 from passport.service.organisations import did_document
 from passport.service.passports import record_of
@@ -207,17 +208,7 @@ def _extra_lines(
             }
     for entry in reversed(store.list_audit(limit=2**62)):  # newest first: oldest first in the file
         if only is None or entry.subject in subjects:
-            yield {
-                "type": "audit",
-                "id": entry.entry_id,
-                "at": rfc3339(entry.at),
-                "actor": entry.actor,
-                "role": entry.role,
-                "apiKeyId": entry.api_key_id,
-                "action": entry.action,
-                "subject": entry.subject,
-                "details": dict(entry.details),
-            }
+            yield {"type": "audit", **audit_json(entry)}  # the API's form of an audit entry
 
 
 def _model_line(version_of: Callable[[str, int], ModelVersion], model: ModelRecord) -> dict[str, Any]:

@@ -81,10 +81,12 @@ def rotate_key(context: ServiceContext, slug: str) -> KeyRecord:
         context.store.get_organisation(slug)  # NotFound for an unknown organisation
     number = 1 + max((int(k.key_id.removeprefix("key-")) for k in keys if k.key_id.startswith("key-")), default=0)
     now = truncate_ms(context.clock())
+    # the new key first: if it cannot be written, the old one stays active (retiring first left none that could sign)
+    new = _new_key(context, slug, f"key-{number}")
     for key in keys:
         if key.active:
             context.store.retire_key(slug, key.key_id, now)
-    return _new_key(context, slug, f"key-{number}")
+    return new
 
 
 def revoke_key(context: ServiceContext, slug: str, key_id: str, at: Any = None) -> KeyRecord:
