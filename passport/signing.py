@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Protocol
 
 from cryptography.exceptions import InvalidSignature
@@ -190,13 +191,18 @@ def verify_proof(
             document["@context"] = proof["@context"]
         document_hash = sha256(canonicalize(document))
     try:
-        Ed25519PublicKey.from_public_bytes(key.public_key).verify(
-            signature, sha256(canonicalize(config)) + document_hash)
+        _public_key(key.public_key).verify(signature, sha256(canonicalize(config)) + document_hash)
     except (InvalidSignature, ValueError):
         raise VerificationError(
             "signature-invalid", "the signature does not match the document: it was modified or signed by another key"
         ) from None
     return key
+
+
+@lru_cache(maxsize=1024)
+def _public_key(raw: bytes) -> Ed25519PublicKey:
+    """The key object of raw public key bytes: a verifier of many credentials meets the same few keys."""
+    return Ed25519PublicKey.from_public_bytes(raw)
 
 
 def did_key_resolver(verification_method: str) -> PublicKeyInfo:

@@ -64,15 +64,24 @@ class DocumentResolver:
 
     def __init__(self, documents: Iterable[Mapping[str, Any]] = ()) -> None:
         self.documents: dict[str, Mapping[str, Any]] = {str(d["id"]): d for d in documents}
+        # keys found, per method id: an export names the same few keys in every credential (a lookup decoded the
+        # multibase key and parsed its times each time)
+        self._found: dict[str, PublicKeyInfo] = {}
 
     def add(self, document: Mapping[str, Any]) -> None:
-        self.documents[str(document["id"])] = document
+        did = str(document["id"])
+        self.documents[did] = document
+        self._found = {method: key for method, key in self._found.items() if method.partition("#")[0] != did}
 
     def __call__(self, method_id: str) -> PublicKeyInfo:
+        found = self._found.get(method_id)
+        if found is not None:
+            return found
         did = method_id.partition("#")[0]
         if did not in self.documents:
             raise VerificationError("unknown-key", f"no DID document for {did}")
-        return key_from_document(self.documents[did], method_id)
+        found = self._found[method_id] = key_from_document(self.documents[did], method_id)
+        return found
 
 
 def store_resolver(store: Store, urls: Urls) -> DocumentResolver:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import time
+import zlib
 from functools import lru_cache
 from typing import Any
 
@@ -123,14 +124,14 @@ class ResolverFastPath:
         cached = self.pages.current_pages.get((current.passport_id, current.version, language))
         if cached is None or cached[0] <= time.monotonic():
             return False  # not rendered yet, or its badge is due for another check: the resolver route renders it
-        _, tag, body = cached
+        _, tag, compressed = cached
         headers = self._common(scope, gtin, serial, current.passport_id, current.version)
         headers.append((b"etag", tag.encode()))
         if none_match(if_none_match, tag):
             await _send(send, 304, headers, b"")
         else:
             headers += [(b"content-type", b"text/html; charset=utf-8"), (b"content-language", language.encode())]
-            await _send(send, 200, headers, body)
+            await _send(send, 200, headers, zlib.decompress(compressed))
         return True
 
 

@@ -7,6 +7,7 @@ alias. ETags and 304, ``Cache-Control``, ``Link: rel=alternate``, ``Vary: Accept
 
 from __future__ import annotations
 
+import zlib
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
@@ -170,7 +171,7 @@ def _page(request: Request, context: Any, record: PassportRecord, stored: Versio
     if stored.version == latest and not request.url.query:
         # what the fast path may serve for this URL until the badge is checked again
         pages.current_pages.put((record.passport_id, latest, language),
-                                (pages.badge_expiry(record, stored), tag, html.encode("utf-8")))
+                                (pages.badge_expiry(record, stored), tag, zlib.compress(html.encode("utf-8"))))
     return HTMLResponse(html, headers={**headers, "ETag": tag, "Content-Language": language})
 
 
