@@ -408,8 +408,6 @@ def _likeliest(byte: int) -> list[int]:
     return [byte ^ 0x01]
 
 
-@pytest.mark.xfail(strict=True, reason="verify_passport/verify_store crash on stored bytes that are not JSON "
-                                        "(UnicodeDecodeError, JSONDecodeError) instead of raising VerificationError")
 def test_malformed_stored_bytes_are_reported_as_verification_failures(tampering: Tampering) -> None:
     """A credential row that is no longer UTF-8 or JSON is a verification failure ("malformed"), as every other
     change is, not an exception from the JSON decoder (passport verify would print a traceback). The property

@@ -13,6 +13,7 @@ from passport.errors import InvalidInput, VerificationError
 from passport.service.context import ServiceContext
 from passport.service.dump import DumpReport, DumpVerifier, _organisation_line, _version_line, verify_dump
 from passport.signing import KeyResolver, PublicKeyInfo
+from passport.storage import VersionRecord
 
 
 def _store_verifier(context: ServiceContext) -> DumpVerifier:
@@ -34,15 +35,26 @@ def verify_passport(context: ServiceContext, passport_id: str) -> DumpReport:
     """Every view's chain of one passport, every proof against the organisations' key history."""
     verifier = _store_verifier(context)
     for version in context.store.list_versions(passport_id):
-        verifier.feed({**_version_line(version, None), "_line": version.version})
+        verifier.feed(_stored_line(version))
     return _finish(verifier)
 
 
 def verify_store(context: ServiceContext) -> DumpReport:
     verifier = _store_verifier(context)
     for version in context.store.iter_versions():
-        verifier.feed({**_version_line(version, None), "_line": version.version})
+        verifier.feed(_stored_line(version))
     return _finish(verifier)
+
+
+def _stored_line(version: VersionRecord) -> dict[str, Any]:
+    """A stored version as an export line; stored bytes that are no longer UTF-8 or JSON are a verification failure
+    like any other change (they escaped as a decoder's exception)."""
+    try:
+        return {**_version_line(version, None), "_line": version.version}
+    except ValueError:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise VerificationError(
+            "malformed", f"{version.passport_id} version {version.version}: a stored credential is not JSON"
+        ) from None
 
 
 @dataclass(frozen=True)
