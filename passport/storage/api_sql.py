@@ -33,13 +33,16 @@ from passport.storage.api_tables import (
     jobs,
 )
 from passport.storage.records import KeyRecord, Organisation, PassportRecord, VersionRecord
-from passport.storage.tables import organisations, passport_versions, passports, signing_keys
+from passport.storage.tables import organisations, passport_versions, passports
 
 
 class ApiSqlMixin:
     engine: Engine
 
     def _organisation_id(self, connection: Connection, slug: str) -> int:
+        raise NotImplementedError  # provided by SqlStore
+
+    def _insert_key(self, connection: Connection, key: KeyRecord) -> None:
         raise NotImplementedError  # provided by SqlStore
 
     def _append_many(
@@ -55,10 +58,7 @@ class ApiSqlMixin:
             with self.engine.begin() as connection:
                 connection.execute(insert(organisations).values(
                     slug=organisation.slug, name=organisation.name, created_at=organisation.created_at))
-                connection.execute(insert(signing_keys).values(
-                    organisation_id=self._organisation_id(connection, organisation.slug), key_id=key.key_id,
-                    public_key_multibase=key.public_key_multibase, created_at=key.created_at,
-                    retired_at=key.retired_at, revoked_at=key.revoked_at))
+                self._insert_key(connection, key)
         except IntegrityError:
             raise Conflict(f"organisation {organisation.slug!r} already exists") from None
         return organisation

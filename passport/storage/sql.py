@@ -141,13 +141,16 @@ class SqlStore(ApiSqlMixin, CircularitySqlMixin, AccessSqlMixin):
             raise NotFound(f"no organisation {slug!r}")
         return int(found)
 
+    def _insert_key(self, connection: Connection, key: KeyRecord) -> None:
+        connection.execute(insert(signing_keys).values(
+            organisation_id=self._organisation_id(connection, key.organisation), key_id=key.key_id,
+            public_key_multibase=key.public_key_multibase, created_at=key.created_at,
+            retired_at=key.retired_at, revoked_at=key.revoked_at))
+
     def add_key(self, key: KeyRecord) -> None:
         try:
             with self.engine.begin() as connection:
-                connection.execute(insert(signing_keys).values(
-                    organisation_id=self._organisation_id(connection, key.organisation), key_id=key.key_id,
-                    public_key_multibase=key.public_key_multibase, created_at=key.created_at,
-                    retired_at=key.retired_at, revoked_at=key.revoked_at))
+                self._insert_key(connection, key)
         except IntegrityError:
             raise Conflict(f"key {key.key_id!r} of {key.organisation!r} already exists") from None
 
