@@ -4,14 +4,23 @@ current version (in the same transaction as the version), recycling records, inv
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import Connection, Engine, case, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, case, delete, func, insert, select, true, union_all, update
 
+from passport.storage import totals_sql as totals
 from passport.storage.access_records import AccessScope
 from passport.storage.access_sql import scope_condition
-from passport.storage.circularity_tables import passport_materials, recoveries, recycled_content
+from passport.storage.circularity_tables import (
+    inventory_materials,
+    inventory_passports,
+    passport_materials,
+    recoveries,
+    recycled_content,
+)
 from passport.storage.records import PassportRecord
 from passport.storage.tables import organisations, passports
 
@@ -22,8 +31,8 @@ class CircularitySqlMixin:
     def _organisation_id(self, connection: Connection, slug: str) -> int:
         raise NotImplementedError  # provided by SqlStore
 
-    def _write_derived(self, connection: Connection, passport: PassportRecord, first: bool) -> None:
-        """Holder, materials and recycled content of the version just appended."""
+    def _write_derived(self, connection: Connection, passport: PassportRecord, first: bool) -> int | None:
+        """Holder, materials and recycled content of the version just appended; the holder's id."""
         holder = self._organisation_id(connection, passport.holder) if passport.holder else None
         connection.execute(
             update(passports).where(passports.c.id == passport.passport_id).values(holder_organisation_id=holder)
@@ -55,6 +64,7 @@ class CircularitySqlMixin:
                     for material, input_kg, recovered in passport.recovered
                 ],
             )
+        return holder
 
     # --- inventory ----------------------------------------------------------------------------------------------
 
@@ -90,13 +100,7 @@ class CircularitySqlMixin:
         if name == "material":
             return passport_materials.c.material.label("material")
         if name == "month":
-            # months in UTC, whatever the time zone of the database session
-            month = (
-                func.strftime("%Y-%m", c.created_at)
-                if self.engine.dialect.name == "sqlite"
-                else func.to_char(func.timezone("UTC", c.created_at), "YYYY-MM")
-            )
-            return month.label("month")
+            return totals.month_expression(self.engine.dialect.name, c.created_at).label("month")
         if name == "manufacturer":
             return (
                 select(organisations.c.slug)
@@ -123,21 +127,51 @@ class CircularitySqlMixin:
         group_by: Sequence[str],
         include_ceased: bool,
     ) -> list[dict[str, Any]]:
-        """Material masses (kg) and passport counts per group; material is always a group."""
+        """Material masses (kg) and passport counts per group; material is always a group.
+
+        Added up from the inventory totals when the window is whole months; passports the scope names one by one
+        (passport grants, ownership) and not covered otherwise are added from their detailed rows."""
+        months = _months(since, until)
+        if months is None:
+            query = self._detailed_inventory(group_by, self._scope(scope, filters, since, until, include_ceased))
+        else:
+            t = inventory_materials
+            columns = [totals.group_column(t, name) for name in group_by]
+            broad = replace(scope, passport_ids=frozenset()) if scope is not None else None
+            query = (
+                select(*columns, func.sum(t.c.mass_kg).label("massKg"), func.sum(t.c.passports).label("passports"))
+                .where(*totals.conditions(t, broad, filters, *months, include_ceased))
+                .group_by(*columns)
+            )
+            if scope is not None and scope.passport_ids and broad is not None:
+                named = self._detailed_inventory(group_by, [
+                    *self._scope(None, filters, since, until, include_ceased),
+                    passports.c.id.in_(sorted(scope.passport_ids)),
+                    # IS NOT TRUE: a NULL holder makes the condition NULL, which NOT would leave NULL (false)
+                    scope_condition(broad).is_not(true())])
+                both = union_all(query, named.order_by(None)).subquery()
+                outer = [both.c[name] for name in group_by]
+                query = select(*outer, func.sum(both.c.massKg).label("massKg"),
+                               func.sum(both.c.passports).label("passports")).group_by(*outer)
+            query = query.order_by(*group_by)
+        with self.engine.connect() as connection:
+            return [{**dict(row), "massKg": float(row["massKg"]), "passports": int(row["passports"])}
+                    for row in connection.execute(query).mappings()]
+
+    def _detailed_inventory(self, group_by: Sequence[str], conditions: Sequence[Any]) -> Any:
+        """The inventory from every material row in scope (a window not of whole months; passports named one by one)."""
         columns = [self._group_column(name) for name in group_by]
-        query = (
+        return (
             select(
                 *columns,
                 func.sum(passport_materials.c.mass_kg).label("massKg"),
                 func.count(func.distinct(passports.c.id)).label("passports"),
             )
             .select_from(passport_materials.join(passports, passports.c.id == passport_materials.c.passport_id))
-            .where(*self._scope(scope, filters, since, until, include_ceased))
+            .where(*conditions)
             .group_by(*columns)
             .order_by(*columns)
         )
-        with self.engine.connect() as connection:
-            return [{**dict(row), "massKg": float(row["massKg"])} for row in connection.execute(query).mappings()]
 
     def inventory_count(
         self,
@@ -163,7 +197,46 @@ class CircularitySqlMixin:
         """What an aggregate covers, for the access log: (manufacturer, holder, passport id, model id, count) groups
         holding what decides each passport's basis. Passports are grouped by manufacturer, holder and model; a
         passport id is kept only for those the scope names one by one (passport grants, ownership), so the answer
-        stays small when a manufacturer or model grant covers many passports."""
+        stays small when a manufacturer or model grant covers many passports. Counted from the inventory totals
+        when the window is whole months, the passports named one by one from their rows."""
+        months = _months(since, until)
+        if months is None:
+            return self._detailed_access_groups(scope, self._scope(scope, filters, since, until, include_ceased))
+        t = inventory_passports
+        holder = organisations.alias("holder")
+        columns: list[Any] = [organisations.c.slug.label("manufacturer")]
+        if scope is not None:
+            columns += [holder.c.slug.label("holder"), t.c.model_id.label("model_id")]
+        broad = replace(scope, passport_ids=frozenset()) if scope is not None else None
+        query = (
+            select(*columns, func.sum(t.c.passports).label("passports"))
+            .select_from(t.join(organisations, organisations.c.id == t.c.organisation_id)
+                         .outerjoin(holder, holder.c.id == t.c.holder_id))
+            .where(*totals.conditions(t, broad, filters, *months, include_ceased))
+            .group_by(*columns)
+        )
+        with self.engine.connect() as connection:
+            counts: Counter[tuple[str, str | None, str | None]] = Counter()
+            for row in connection.execute(query).mappings():
+                counts[row["manufacturer"], row.get("holder"), row.get("model_id") or None] += int(row["passports"])
+        named: list[tuple[str, str | None, str | None, str | None, int]] = []
+        if scope is not None and scope.passport_ids and broad is not None:
+            # every passport named one by one is listed with its id (its basis may be its grant or ownership);
+            # those the broader scope covers too are taken out of the totals' groups
+            conditions = [*self._scope(None, filters, since, until, include_ceased),
+                          passports.c.id.in_(sorted(scope.passport_ids))]
+            covered = {group[2] for group in self._detailed_access_groups(
+                scope, [*conditions, scope_condition(broad)])}
+            for group in self._detailed_access_groups(scope, conditions):
+                named.append(group)
+                if group[2] in covered:
+                    counts[group[0], group[1], group[3]] -= group[4]
+        return [(manufacturer, holder_slug, None, model_id, n)
+                for (manufacturer, holder_slug, model_id), n in counts.items() if n] + named
+
+    def _detailed_access_groups(
+        self, scope: AccessScope | None, conditions: Sequence[Any]
+    ) -> list[tuple[str, str | None, str | None, str | None, int]]:
         c = passports.c
         holder = organisations.alias("holder")
         columns: list[Any] = [organisations.c.slug.label("manufacturer")]
@@ -178,7 +251,7 @@ class CircularitySqlMixin:
                     holder, holder.c.id == c.holder_organisation_id
                 )
             )
-            .where(*self._scope(scope, filters, since, until, include_ceased))
+            .where(*conditions)
             .group_by(*columns)
         )
         with self.engine.connect() as connection:
@@ -274,6 +347,15 @@ def derived_rows(passport: PassportRecord) -> tuple[list[dict[str, Any]], list[d
         for metal, pre, post in passport.recycled
     ]
     return materials, recycled
+
+
+def _months(since: dt.datetime | None, until: dt.datetime | None) -> tuple[str | None, str | None] | None:
+    """The window as whole months of the totals (None for an open end), or None when an end is not a month's start."""
+    first = totals.month_start(since) if since is not None else None
+    last = totals.month_start(until) if until is not None else None
+    if (since is not None and first is None) or (until is not None and last is None):
+        return None
+    return first, last
 
 
 def _holder_id() -> Any:

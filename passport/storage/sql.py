@@ -20,6 +20,7 @@ from passport.storage.circularity_sql import CircularitySqlMixin, derived_rows
 from passport.storage.circularity_tables import passport_materials, recycled_content
 from passport.storage.records import CREDENTIAL_VIEWS, KeyRecord, Organisation, PassportRecord, VersionRecord
 from passport.storage.tables import organisations, passport_versions, passports, signing_keys
+from passport.storage.totals_sql import Key, TotalsDelta, former_state, key_of
 
 _MIGRATION_LOCK = 7_270_771  # PostgreSQL advisory lock: one worker migrates, the others wait
 
@@ -193,7 +194,9 @@ class SqlStore(ApiSqlMixin, CircularitySqlMixin, AccessSqlMixin):
             except _BatchRefused:
                 # rolled back: append one by one (in a new transaction) to find the record that conflicts
                 with self.engine.begin() as connection:
-                    self._append_each(connection, items)
+                    delta = TotalsDelta()
+                    self._append_each(connection, items, delta)
+                    delta.apply(connection)
         except _AppendFailed as failed:
             raise self._explain_integrity_error(failed.passport, failed.expected_previous) from None
 
@@ -205,14 +208,17 @@ class SqlStore(ApiSqlMixin, CircularitySqlMixin, AccessSqlMixin):
         multi-row insert) when a constraint refuses them."""
         if not items:
             return
+        delta = TotalsDelta()
         if all(expected is None and not (passport.recovered and passport.recycler)
                for passport, _, expected in items):
-            self._insert_new(connection, items)
+            self._insert_new(connection, items, delta)
         else:
-            self._append_each(connection, items)
+            self._append_each(connection, items, delta)
+        delta.apply(connection)
 
     def _insert_new(
-        self, connection: Connection, items: Sequence[tuple[PassportRecord, VersionRecord, int | None]]
+        self, connection: Connection, items: Sequence[tuple[PassportRecord, VersionRecord, int | None]],
+        delta: TotalsDelta,
     ) -> None:
         """What _append does for each new passport (its row with the holder, its version, its derived rows), as
         one executemany per table."""
@@ -227,6 +233,8 @@ class SqlStore(ApiSqlMixin, CircularitySqlMixin, AccessSqlMixin):
             row["id"] = passport.passport_id
             row["holder_organisation_id"] = organisation_ids[passport.holder] if passport.holder else None
             passport_rows.append(row)
+            delta.add(_totals_key(passport, row["organisation_id"], row["holder_organisation_id"]),
+                      _masses(passport))
             version_rows.append(_version_values(version))
             materials, recycled = derived_rows(passport)
             material_rows += materials
@@ -244,14 +252,16 @@ class SqlStore(ApiSqlMixin, CircularitySqlMixin, AccessSqlMixin):
             raise _BatchRefused() from None
 
     def _append_each(
-        self, connection: Connection, items: Sequence[tuple[PassportRecord, VersionRecord, int | None]]
+        self, connection: Connection, items: Sequence[tuple[PassportRecord, VersionRecord, int | None]],
+        delta: TotalsDelta,
     ) -> None:
         organisation_ids: dict[str, int] = {}
         for passport, version, expected_previous in items:
             if passport.organisation not in organisation_ids:
                 organisation_ids[passport.organisation] = self._organisation_id(connection, passport.organisation)
             try:
-                self._append(connection, passport, version, expected_previous, organisation_ids[passport.organisation])
+                self._append(connection, passport, version, expected_previous, organisation_ids[passport.organisation],
+                             delta)
             except IntegrityError:
                 raise _AppendFailed(passport, expected_previous) from None
 
@@ -268,6 +278,7 @@ class SqlStore(ApiSqlMixin, CircularitySqlMixin, AccessSqlMixin):
                 if not self._is_empty(connection):
                     raise Conflict("restore needs an empty database; nothing was written")
                 organisation_ids: dict[str, int] = {}
+                delta = TotalsDelta()
                 for organisation, keys in organisation_keys:
                     organisation_ids[organisation.slug] = connection.execute(
                         insert(organisations).values(
@@ -283,7 +294,8 @@ class SqlStore(ApiSqlMixin, CircularitySqlMixin, AccessSqlMixin):
                         raise NotFound(
                             f"no organisation {passport.organisation!r} in the export; nothing was written")
                     self._append(connection, passport, version, expected_previous,
-                                 organisation_ids[passport.organisation])
+                                 organisation_ids[passport.organisation], delta)
+                delta.apply(connection)
                 if extras is not None:
                     write_extras(connection, extras(), organisation_ids)
         except IntegrityError:
@@ -293,9 +305,15 @@ class SqlStore(ApiSqlMixin, CircularitySqlMixin, AccessSqlMixin):
 
     def _append(
         self, connection: Connection, passport: PassportRecord, version: VersionRecord,
-        expected_previous: int | None, organisation_id: int,
+        expected_previous: int | None, organisation_id: int, delta: TotalsDelta,
     ) -> None:
         values = _passport_values(passport, organisation_id)
+        if expected_previous is not None:
+            # read before the guarded UPDATE below replaces it; if another writer moved the passport on meanwhile,
+            # that UPDATE matches no row and the whole transaction is refused
+            former = former_state(connection, passport.passport_id, expected_previous)
+            if former is not None:
+                delta.add(*former, sign=-1)
         if expected_previous is None:
             connection.execute(_INSERT_PASSPORT, {"id": passport.passport_id, **values})
         else:
@@ -307,7 +325,8 @@ class SqlStore(ApiSqlMixin, CircularitySqlMixin, AccessSqlMixin):
             if moved.rowcount != 1:
                 raise VersionConflict(f"passport {passport.passport_id} is no longer at version {expected_previous}")
         connection.execute(_INSERT_VERSION, _version_values(version))
-        self._write_derived(connection, passport, expected_previous is None)
+        holder_id = self._write_derived(connection, passport, expected_previous is None)
+        delta.add(_totals_key(passport, organisation_id, holder_id), _masses(passport))
 
     def _explain_integrity_error(self, passport: PassportRecord, expected_previous: int | None) -> Conflict:
         with self.engine.connect() as connection:
@@ -377,6 +396,15 @@ class SqlStore(ApiSqlMixin, CircularitySqlMixin, AccessSqlMixin):
 def _key(row: RowMapping) -> KeyRecord:
     return KeyRecord(row["slug"], row["key_id"], row["public_key_multibase"], row["created_at"],
                      row["retired_at"], row["revoked_at"])
+
+
+def _totals_key(passport: PassportRecord, organisation_id: int, holder_id: int | None) -> Key:
+    return key_of(organisation_id, holder_id, passport.model_id, passport.category, passport.chemistry,
+                  passport.status, passport.ceased, passport.created_at)
+
+
+def _masses(passport: PassportRecord) -> list[tuple[str, float]]:
+    return [(material, mass) for material, _, _, mass in passport.materials]
 
 
 def _passport_values(passport: PassportRecord, organisation_id: int) -> dict[str, Any]:
