@@ -9,6 +9,10 @@ Each is a database ``bench_passport_<size>`` (10k, 100k, 1m) holding organisatio
   credentials and derived material rows under its own identifier: UUID v7-like ids in issue order, the benchmark
   GTINs (prefix 0999999) and serials ``S`` + 10 digits. They are benchmark data, not verifiable passports.
 
+The inventory totals (passport/storage/totals_sql.py) are then computed from those rows, as migration 0006 does. A set
+built by an earlier version of passport is brought to the current schema in place by the product's migrations (the
+time is recorded as ``upgrade_seconds``); ``make bench`` refuses a set not at the current schema.
+
 The build time of each set is recorded in bench/.data/<database>.json (with the benchmark API key) and printed."""
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from bench.common import (
     database_url,
     recreate_database,
 )
+from passport.storage.migrate import HEAD
 
 SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
 TEMPLATES = 30
@@ -50,14 +55,49 @@ def compact_documents() -> list[dict[str, Any]]:
     return [json.loads(path.read_text(encoding="utf-8")) for path in sorted(COMPACT.glob("compact-*.json"))]
 
 
-def ready(label: str, admin_url: str = ADMIN_URL) -> dict[str, Any] | None:
-    """The metadata of a complete data set, or None."""
+def ready(label: str, admin_url: str = ADMIN_URL, *, schema: bool = True) -> dict[str, Any] | None:
+    """The metadata of a complete data set (at the current schema unless ``schema`` is false), or None."""
     path = metadata_path(label)
     if not path.is_file() or not database_exists(database_name(label), admin_url):
         return None
     meta: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     if meta.get("passports") != SIZES[label] or not meta.get("complete"):
         return None
+    if schema and _revision(url_of(label, admin_url)) != HEAD:
+        return None
+    return meta
+
+
+def _revision(url: str) -> str | None:
+    from sqlalchemy import create_engine
+
+    from passport.storage.migrate import current_revision
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return current_revision(connection)
+    finally:
+        engine.dispose()
+
+
+def _upgrade(label: str, meta: dict[str, Any], admin_url: str) -> dict[str, Any]:
+    """Bring a set built by an earlier version to the current schema with the product's migrations."""
+    from sqlalchemy import create_engine
+
+    from passport.storage.migrate import upgrade
+
+    print(f"{database_name(label)}: upgrading the schema to {HEAD}", flush=True)
+    started = time.perf_counter()
+    engine = create_engine(url_of(label, admin_url))
+    try:
+        with engine.begin() as connection:
+            upgrade(connection)
+    finally:
+        engine.dispose()
+    meta = {**meta, "upgrade_seconds": round(time.perf_counter() - started, 1)}
+    metadata_path(label).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    print(f"{database_name(label)}: upgraded in {meta['upgrade_seconds']:.0f} s", flush=True)
     return meta
 
 
@@ -76,7 +116,9 @@ def build(label: str, admin_url: str = ADMIN_URL, *, force: bool = False) -> dic
     from passport.service.passports import Passports
 
     if not force:
-        found = ready(label, admin_url)
+        found = ready(label, admin_url, schema=False)
+        if found is not None and _revision(url_of(label, admin_url)) != HEAD:
+            found = _upgrade(label, found, admin_url)
         if found is not None:
             print(f"{database_name(label)}: present ({found['passports']} passports, built in "
                   f"{found['build_seconds']:.0f} s)", flush=True)
@@ -118,6 +160,7 @@ def build(label: str, admin_url: str = ADMIN_URL, *, force: bool = False) -> dic
             print(f"  {last + 1 + TEMPLATES} passports ({time.perf_counter() - started:.0f} s)", flush=True)
         connection.execute("DROP TABLE bench_templates")
         connection.commit()
+    _rebuild_totals(url)
     with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as connection:
         connection.execute("VACUUM (ANALYZE)")
         size = connection.execute("SELECT pg_database_size(current_database())").fetchone()
@@ -130,6 +173,19 @@ def build(label: str, admin_url: str = ADMIN_URL, *, force: bool = False) -> dic
     metadata_path(label).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     print(f"{name}: {total} passports in {seconds:.0f} s ({size_bytes / 1e9:.2f} GB)", flush=True)
     return meta
+
+
+def _rebuild_totals(url: str) -> None:
+    from sqlalchemy import create_engine
+
+    from passport.storage.totals_sql import rebuild
+
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            rebuild(connection)
+    finally:
+        engine.dispose()
 
 
 def _insert_chunk(connection: Any, first: int, last: int) -> None:

@@ -1,7 +1,9 @@
 """Benchmark 4: scale on PostgreSQL. Resolve p50 (one connection, JSON) and search and inventory latency with 10k,
 100k and 1M passports (the data sets of ``make bench-data``, bench/dataset.py); the ratio of each is its 10k
 figure ÷ its figure at 1M (higher is better). At 1M, the plan (EXPLAIN) of every search filter and of the inventory
-queries, as the store issues them, must use an index and read no large table sequentially."""
+queries, as the store issues them, must read no large table sequentially and use an index, or for an inventory read
+the inventory totals (a few rows per operator, model, category, chemistry, status and month, however many passports
+they count; passport/storage/totals_sql.py)."""
 
 from __future__ import annotations
 
@@ -169,7 +171,7 @@ def explain(label: str, admin_url: str) -> dict[str, Any]:
             finally:
                 event.remove(engine, "before_cursor_execute", capture)
             plans[name] = _plans(engine, [item for item in captured if "passport_materials" in item[0]
-                                          or "count(" in item[0].lower()])
+                                          or "inventory_" in item[0]])
     finally:
         context.close()
     return plans
@@ -192,8 +194,9 @@ def _plans(engine: Any, statements: list[tuple[str, Any]], column: str | None = 
     indexes = sorted(set(re.findall(r"Index (?:Only )?Scan(?: Backward)? using (\w+)", joined))
                      | set(re.findall(r"Bitmap Index Scan on (\w+)", joined)))
     conditions = re.findall(r"Index Cond: (.*)", joined)
-    result: dict[str, Any] = {"uses_index": bool(indexes) and not sequential, "indexes": indexes,
-                              "sequential_scans": sequential, "plans": texts}
+    totals = sorted(set(re.findall(r"Scan (?:using \w+ )?on (inventory_\w+)", joined)))
+    result: dict[str, Any] = {"uses_index": (bool(indexes) or bool(totals)) and not sequential, "indexes": indexes,
+                              "totals": totals, "sequential_scans": sequential, "plans": texts}
     if column is not None:
         result["filter_column"] = column
         result["filter_in_index_cond"] = any(column in condition for condition in conditions)
@@ -221,4 +224,5 @@ def Result_index(using: int, total: int) -> Any:  # noqa: N802 - reads as the fi
     from bench.common import Result
 
     return Result("4-explain-1m-index-use", float(using), float(total), "plans", using / total if total else None,
-                  1.0, using == total, "plans using an index, of all search filters and inventory queries")
+                  1.0, using == total, "plans using an index (or the inventory totals) and no sequential scan of a "
+                  "large table, of all search filters and inventory queries")
