@@ -24,6 +24,11 @@ from passport.storage.circularity_tables import (
 from passport.storage.records import PassportRecord
 from passport.storage.tables import organisations, passports
 
+# Inventory masses are reported in kg to the milligram: sums of floating-point masses carry noise in their last bits
+# that depends on the order of addition (the totals add and subtract as passports change, a restore adds them in
+# one go), and "402.76000000000005 kg" is neither a better figure nor the same one twice.
+MASS_DECIMALS = 6
+
 
 class CircularitySqlMixin:
     engine: Engine
@@ -155,8 +160,8 @@ class CircularitySqlMixin:
                                func.sum(both.c.passports).label("passports")).group_by(*outer)
             query = query.order_by(*group_by)
         with self.engine.connect() as connection:
-            return [{**dict(row), "massKg": float(row["massKg"]), "passports": int(row["passports"])}
-                    for row in connection.execute(query).mappings()]
+            return [{**dict(row), "massKg": round(float(row["massKg"]), MASS_DECIMALS),
+                     "passports": int(row["passports"])} for row in connection.execute(query).mappings()]
 
     def _detailed_inventory(self, group_by: Sequence[str], conditions: Sequence[Any]) -> Any:
         """The inventory from every material row in scope (a window not of whole months; passports named one by one)."""
