@@ -70,18 +70,34 @@ def filter_view(caller: Caller, filters: Mapping[str, str | None]) -> View:
     return view_for(caller.role)
 
 
-def encode_cursor(passport_id: str) -> str:
-    return base64.urlsafe_b64encode(passport_id.encode()).decode().rstrip("=")
+def encode_cursor(record: PassportRecord, query: SearchQuery) -> str:
+    """Where the next page starts: after this passport's id, or, for a search by update time (ordered by it), after
+    its update time and id."""
+    value = record.passport_id
+    if query.by_update:
+        value = f"{record.updated_at.astimezone(dt.UTC).isoformat()}|{value}"
+    return base64.urlsafe_b64encode(value.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> str:
+def continue_from(query: SearchQuery, cursor: str) -> SearchQuery:
+    """``query`` from the position ``cursor`` names (a cursor of a search ordered the same way)."""
+    invalid = InvalidInput("cursor: not a cursor returned by this service for this search")
     try:
         value = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (ValueError, UnicodeDecodeError):
-        raise InvalidInput("cursor: not a cursor returned by this service") from None
-    if len(value) != 36:
-        raise InvalidInput("cursor: not a cursor returned by this service")
-    return value
+        raise invalid from None
+    updated, _, passport_id = value.rpartition("|")
+    if len(passport_id) != 36 or bool(updated) != query.by_update:
+        raise invalid
+    after_updated = None
+    if updated:
+        try:
+            after_updated = dt.datetime.fromisoformat(updated)
+        except ValueError:
+            raise invalid from None
+        if after_updated.tzinfo is None:
+            raise invalid
+    return replace(query, after=passport_id, after_updated=after_updated)
 
 
 def build_query(
@@ -105,11 +121,11 @@ def build_query(
     scope = None
     if private and caller.role in (Role.LEGITIMATE_INTEREST, Role.MANUFACTURER) and allowed is not View.FULL:
         scope = policy.scope()
-    return SearchQuery(
+    query = SearchQuery(
         **values, updated_since=updated_since, updated_before=updated_before,
-        include_ceased=caller.role is not Role.ANONYMOUS, after=decode_cursor(cursor) if cursor else None,
-        limit=limit, scope=scope,
+        include_ceased=caller.role is not Role.ANONYMOUS, limit=limit, scope=scope,
     )
+    return continue_from(query, cursor) if cursor else query
 
 
 CREDENTIALS_READ: Mapping[Role, tuple[str, ...]] = {
@@ -133,7 +149,7 @@ def search(context: ServiceContext, policy: AccessPolicy, query: SearchQuery) ->
         rows.append(Row(record, decision.view, subject["passport"], decision))
     more = len(found) == query.limit
     widest = View.FULL if role is Role.MANUFACTURER else view_for(role)
-    return Page(rows, encode_cursor(found[-1][0].passport_id) if more and found else None, widest)
+    return Page(rows, encode_cursor(found[-1][0], query) if more and found else None, widest)
 
 
 def logged(context: ServiceContext, page: Page, caller: Caller, channel: str) -> Page:
@@ -148,8 +164,8 @@ def all_pages(context: ServiceContext, policy: AccessPolicy, query: SearchQuery,
     page = logged(context, first, policy.caller, channel)
     yield page
     while page.next_cursor:
-        page = logged(context, search(context, policy, replace(query, after=decode_cursor(page.next_cursor))),
-                      policy.caller, channel)
+        page = logged(context, search(context, policy, continue_from(query, page.next_cursor)), policy.caller,
+                      channel)
         yield page
 
 

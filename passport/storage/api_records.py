@@ -94,9 +94,16 @@ class SearchQuery:
     updated_before: dt.datetime | None = None
     include_ceased: bool = True
     after: str | None = None  # passport id of the last row of the previous page
+    after_updated: dt.datetime | None = None  # and its update time, when ordered by it
     limit: int = 100
     passport_ids: tuple[str, ...] | None = field(default=None)
     scope: AccessScope | None = None  # only passports this caller may see beyond the public view
+
+    @property
+    def by_update(self) -> bool:
+        """A search by update time is ordered by it (then id), so that its index answers at any size; others by id
+        (issue time)."""
+        return self.updated_since is not None or self.updated_before is not None
 
 
 __all__ = ["ApiKeyRecord", "ImportRecord", "ImportResult", "JobRecord", "ModelRecord", "ModelVersion", "SearchQuery"]

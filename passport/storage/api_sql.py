@@ -9,7 +9,7 @@ import json
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, RowMapping, and_, delete, insert, select, update
+from sqlalchemy import Connection, Engine, RowMapping, and_, bindparam, delete, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from passport.errors import Conflict, NotFound
@@ -33,7 +33,7 @@ from passport.storage.api_tables import (
     jobs,
 )
 from passport.storage.records import KeyRecord, Organisation, PassportRecord, VersionRecord
-from passport.storage.tables import organisations, passport_versions, passports
+from passport.storage.tables import UtcDateTime, organisations, passport_versions, passports
 
 
 class ApiSqlMixin:
@@ -410,8 +410,8 @@ class ApiSqlMixin:
     # --- search ------------------------------------------------------------------------------------------------
 
     def search(self, query: SearchQuery, views: Sequence[str]) -> list[tuple[PassportRecord, dict[str, bytes]]]:
-        """One page of passports matching ``query``, ordered by id (UUID v7: issue time), each with the current
-        version's credentials of ``views``."""
+        """One page of passports matching ``query``, ordered by id (UUID v7: issue time), or by update time and id
+        for a search by update time, each with the current version's credentials of ``views``."""
         from passport.storage.sql import holder_slug
 
         columns = [passport_versions.c[f"credential_{view}"].label(f"credential_{view}") for view in views]
@@ -426,7 +426,7 @@ class ApiSqlMixin:
                 ),
             )
             .where(*_conditions(query))
-            .order_by(passports.c.id)
+            .order_by(*((passports.c.updated_at, passports.c.id) if query.by_update else (passports.c.id,)))
             .limit(query.limit)
         )
         with self.engine.connect() as connection:
@@ -459,7 +459,11 @@ def _conditions(query: SearchQuery) -> list[Any]:
         conditions.append(c.updated_at < query.updated_before)
     if not query.include_ceased:
         conditions.append(c.ceased.is_(False))
-    if query.after is not None:
+    if query.after is not None and query.after_updated is not None:
+        # a row comparison, which the (updated_at, id) index answers as a range on both engines
+        conditions.append(tuple_(c.updated_at, c.id) > tuple_(
+            bindparam(None, query.after_updated, UtcDateTime()), query.after))
+    elif query.after is not None:
         conditions.append(c.id > query.after)
     if query.passport_ids is not None:
         conditions.append(c.id.in_(query.passport_ids))

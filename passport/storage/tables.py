@@ -97,7 +97,7 @@ passports = Table(
     Column("holder_organisation_id", Integer, ForeignKey("organisations.id")),
     UniqueConstraint("gtin", "serial"),
     Index(None, "organisation_id", "updated_at"),
-    Index(None, "updated_at"),
+    Index(None, "updated_at", "id"),  # migration 0007: searches by update time are ordered by it, then id
 )
 
 passport_versions = Table(

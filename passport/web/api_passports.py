@@ -264,8 +264,9 @@ def search_passports(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Response:
-    """Passports matching every filter given, each in the caller's view, ordered by issue time. A role may filter
-    only by fields its view contains (403 otherwise). ``Accept: text/csv`` streams every page as CSV."""
+    """Passports matching every filter given, each in the caller's view, ordered by issue time (by update time with
+    updatedSince or updatedBefore). A role may filter only by fields its view contains (403 otherwise).
+    ``Accept: text/csv`` streams every page as CSV."""
     filters = {"gtin": gtin, "serial": serial, "manufacturer": manufacturer, "model": model, "category": category,
                "chemistry": chemistry, "status": status}
     since, before = _aware(updated_since), _aware(updated_before)
