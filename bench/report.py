@@ -25,11 +25,13 @@ def main(argv: list[str] | None = None) -> int:
     print(markdown_table(results_of(document)))
     plans = document.get("details", {}).get("4-scale", {}).get("explain_1m", {})
     if plans:
-        print("\n| query (1M) | uses an index | indexes | sequential scans of large tables | filter in Index Cond |")
-        print("|---|---|---|---|---|")
+        print("\n| query (1M) | holds | indexes | totals read | sequential scans of large tables | "
+              "filter in Index Cond |")
+        print("|---|---|---|---|---|---|")
         for name, plan in plans.items():
             print(f"| {name} | {plan['uses_index']} | {', '.join(plan['indexes']) or '-'} | "
-                  f"{', '.join(plan['sequential_scans']) or '-'} | {plan.get('filter_in_index_cond', '-')} |")
+                  f"{', '.join(plan.get('totals', [])) or '-'} | {', '.join(plan['sequential_scans']) or '-'} | "
+                  f"{plan.get('filter_in_index_cond', '-')} |")
     return 0
 
 

@@ -16,12 +16,14 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select, text
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event, inspect, select
 
 from passport.errors import Conflict
 from passport.storage import AccessScope, Organisation, PassportRecord
 from passport.storage.circularity_tables import inventory_materials, inventory_passports
-from passport.storage.migrate import upgrade
+from passport.storage.migrate import MIGRATIONS, current_revision, upgrade
 from passport.storage.sql import SqlStore
 from passport.storage.totals_sql import KEY_COLUMNS, rebuild
 from tests.test_store import version
@@ -246,10 +248,14 @@ def test_migration_0006_fills_the_totals_of_a_database_with_passports(store: Sql
     world = World(store, 5)
     world.run(30)
     kept = totals_rows(store)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
     with store.engine.begin() as connection:  # back to 0005, as a database written by the previous version
-        connection.execute(text("DROP TABLE inventory_materials"))
-        connection.execute(text("DROP TABLE inventory_passports"))
-        connection.execute(text("UPDATE alembic_version SET version_num = '0005'"))
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0005")
+    with store.engine.connect() as connection:
+        assert current_revision(connection) == "0005"
+        assert not inspect(connection).has_table("inventory_passports")
     with store.engine.begin() as connection:
         upgrade(connection)
     assert_same_totals(kept, totals_rows(store))

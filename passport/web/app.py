@@ -46,7 +46,7 @@ def create_app(settings: Settings, context: ServiceContext | None = None) -> Fas
         redoc_url=None,
         # passport exports Prometheus metrics itself (/metrics); FastAPI's OpenTelemetry hooks would cost every
         # request an environment lookup for nothing
-        telemetry={"tracing": False, "metrics": False},
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.context = context or open_context(settings)
