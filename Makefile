@@ -72,15 +72,25 @@ clean:
 # the PostgreSQL data sets of the scale benchmark once (10k, 100k, 1M passports; kept between runs); `make bench`
 # runs every benchmark in full (PostgreSQL at 127.0.0.1:5432, user postgres; BENCH_POSTGRES_ADMIN_URL overrides),
 # `make bench-quick` with small sizes. Both print the table and write bench/results.json.
-.PHONY: bench bench-quick bench-data
+# The resolver's load comes from Debian's wrk, installed here when missing and possible (apt-get as root); without it
+# the benchmark falls back to its Python client (bench/load.py).
+.PHONY: bench bench-quick bench-data bench-setup
+
+bench-setup:
+	@if ! command -v wrk >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "bench-setup: installing wrk"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; \
+	  else echo "bench-setup: wrk missing (install it as root): the Python load client is used"; fi; \
+	fi
 
 bench-data: $(VENV)/.run-installed
 	$(BIN)/python -m bench.dataset
 
-bench: $(VENV)/.run-installed
+bench: $(VENV)/.run-installed bench-setup
 	$(BIN)/python -m bench
 
-bench-quick: $(VENV)/.run-installed
+bench-quick: $(VENV)/.run-installed bench-setup
 	$(BIN)/python -m bench --quick
 
 # Load and soak test (issue 11, tests/load/README.md): a throwaway PostgreSQL cluster of its own, `passport serve
