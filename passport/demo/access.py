@@ -13,7 +13,7 @@ def _access(context: ServiceContext, issued: dict[str, list[str]], models: dict[
     """Who else may read what (Art. 77(2)): approved purposes, grants by manufacturer, model and passport, a revoked
     grant, an owner, and access requests approved, refused and pending, as the access API would record them."""
     from passport.access import Role
-    from passport.service import access_control as access
+    from passport.service import access_management as access
     from passport.service.apikeys import Caller
 
     def caller(slug: str) -> Caller:
