@@ -22,7 +22,7 @@ from passport.access import VIEW_AUDIENCES, Role, View, project
 from passport.models.base import Audience
 from passport.models.introspect import FieldNode, leaves, unwrap
 from passport.models.passport import Passport
-from passport.service.access_control import decide_purpose, grant
+from passport.service.access_management import decide_purpose, grant
 from passport.service.apikeys import Caller, create_api_key
 from passport.service.context import ServiceContext
 from passport.service.organisations import create_organisation

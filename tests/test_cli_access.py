@@ -17,7 +17,8 @@ from passport.access import Role
 from passport.cli import app
 from passport.cli import commands as _commands  # noqa: F401  (registers the sub-commands)
 from passport.config import Settings
-from passport.service import access_control as access
+from passport.service import access_management as access
+from passport.service.access_control import approved_purposes
 from passport.service.apikeys import Caller
 from passport.service.context import ServiceContext, open_context
 from passport.service.organisations import create_organisation
@@ -65,7 +66,7 @@ def test_purposes_and_grants(context: ServiceContext, run: Run, example: Callabl
         ("recyclex", "recycler", "requested")]
     code, output = run("purposes", "approve", "recyclex", "recycler")
     assert (code, output.strip()) == (0, "recyclex: recycler approved")
-    assert access.approved_purposes(context, "recyclex") == {"recycler"}
+    assert approved_purposes(context, "recyclex") == {"recycler"}
     code, output = run("purposes", "approve", "recyclex", "astrology")
     assert code != 0 and "purpose: one of recycler" in output
     code, output = run("purposes", "approve", "nobody", "recycler")

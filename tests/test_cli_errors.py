@@ -36,7 +36,7 @@ from passport.access import Role
 from passport.cli import app
 from passport.cli import commands as _commands  # noqa: F401  (registers the sub-commands)
 from passport.config import Settings
-from passport.service import access_control as access
+from passport.service import access_management as access
 from passport.service import dump
 from passport.service.apikeys import Caller, create_api_key, revoke_api_key
 from passport.service.context import open_context

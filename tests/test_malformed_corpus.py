@@ -31,7 +31,7 @@ import pytest
 
 from passport.access import Role
 from passport.config import Settings
-from passport.service import access_control
+from passport.service import access_management
 from passport.service.apikeys import Caller
 from passport.service.context import ServiceContext, open_context
 from passport.service.models import BatteryModels, item_part, model_part
@@ -140,7 +140,7 @@ def build_world(database_url: str, root: Path) -> World:
     item["general"]["serialNumber"] = "CORPUS-2"
     passports.issue(OWNER_ORG, item, model.model_id)
     legitimate = Caller(Role.LEGITIMATE_INTEREST, ROLE_KEYS[LEGITIMATE][0])
-    request = access_control.request_access(context, legitimate, "passport", passport_id, "recycler", "corpus")
+    request = access_management.request_access(context, legitimate, "passport", passport_id, "recycler", "corpus")
     grant = context.store.list_grants(grantor=OWNER_ORG)[0]
     ids = {"passport_id": passport_id, "model_id": model.model_id, "request_id": request.request_id,
            "grant_id": grant.grant_id, "slug": OWNER_ORG, "organisation": ROLE_KEYS[LEGITIMATE][0],

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from passport.access import Role, View
-from passport.service.access_control import decide_purpose, grant
+from passport.service.access_management import decide_purpose, grant
 from passport.service.apikeys import Caller, create_api_key
 from passport.service.models import model_part
 from passport.service.organisations import create_organisation

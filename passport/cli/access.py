@@ -15,7 +15,8 @@ from rich.table import Table
 from passport.access import Role
 from passport.cli.app import app, fail, friendly, moment, out
 from passport.cli.context import known, service_context
-from passport.service import access_control as access
+from passport.service import access_management as access
+from passport.service.access_control import audit
 from passport.service.access_json import access_json, grant_json
 from passport.service.apikeys import Caller
 from passport.service.passports import parse_passport_id
@@ -79,7 +80,7 @@ def prune(
         if cutoff > context.clock():
             fail("--before is in the future: that would remove the whole log", code=2)
         removed = context.store.prune_access(cutoff)
-        access.audit(context, OPERATOR, "accesslog.pruned", "accesslog", before=cutoff.isoformat(), removed=removed)
+        audit(context, OPERATOR, "accesslog.pruned", "accesslog", before=cutoff.isoformat(), removed=removed)
     out.print(f"removed {removed} access-log entries older than {cutoff.isoformat()}", markup=False)
 
 

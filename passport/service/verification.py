@@ -11,7 +11,8 @@ from passport import jsonio
 from passport.credentials import verify_credential
 from passport.errors import InvalidInput, VerificationError
 from passport.service.context import ServiceContext
-from passport.service.dump import DumpReport, DumpVerifier, _organisation_line, _version_line, verify_dump
+from passport.service.dump_export import _organisation_line, _version_line
+from passport.service.dump_verify import DumpReport, DumpVerifier, verify_dump
 from passport.signing import KeyResolver, PublicKeyInfo
 from passport.storage import VersionRecord
 

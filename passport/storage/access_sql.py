@@ -1,48 +1,37 @@
-"""SQL of scoped access: purposes, grants, requests, owners, the access log and the audit log."""
+"""SQL of scoped access: purposes, grants, requests, owners, and the scope of what a caller may aggregate (the
+access log and the audit log are in logs_sql.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, RowMapping, delete, func, insert, or_, select, update
 
 from passport.errors import Conflict, NotFound
 from passport.storage.access_records import (
-    AccessEntry,
     AccessRequestRecord,
     AccessScope,
-    AuditEntry,
     GrantRecord,
     RestoredExtras,
 )
 from passport.storage.access_tables import (
-    access_log,
     access_requests,
     audit_log,
     grants,
     organisation_purposes,
     passport_owners,
 )
+from passport.storage.org_refs import org_id, slug_of
 from passport.storage.tables import organisations, passports
-
-
-def _slug(column: Any, label: str) -> Any:
-    alias = organisations.alias(f"o_{label}")
-    return select(alias.c.slug).where(alias.c.id == column).scalar_subquery().label(label)
-
-
-def _org_id(slug: str) -> Any:
-    return select(organisations.c.id).where(organisations.c.slug == slug).scalar_subquery()
 
 
 class AccessSqlMixin:
     engine: Engine
 
-    def _organisation_id(self, connection: Connection, slug: str) -> int:
-        raise NotImplementedError  # provided by SqlStore
+    if TYPE_CHECKING:  # what the other parts of SqlStore provide (a body here would shadow them in the MRO)
+        def _organisation_id(self, connection: Connection, slug: str) -> int: ...  # provided by SqlStore
 
     # --- purposes ------------------------------------------------------------------------------------------------
 
@@ -66,9 +55,9 @@ class AccessSqlMixin:
                 )
 
     def list_purposes(self, organisation: str | None = None) -> list[dict[str, Any]]:
-        query = select(organisation_purposes, _slug(organisation_purposes.c.organisation_id, "organisation"))
+        query = select(organisation_purposes, slug_of(organisation_purposes.c.organisation_id, "organisation"))
         if organisation is not None:
-            query = query.where(organisation_purposes.c.organisation_id == _org_id(organisation))
+            query = query.where(organisation_purposes.c.organisation_id == org_id(organisation))
         with self.engine.connect() as connection:
             rows = connection.execute(
                 query.order_by(organisation_purposes.c.organisation_id, organisation_purposes.c.purpose)
@@ -104,7 +93,7 @@ class AccessSqlMixin:
             )
 
     def _grant_query(self) -> Any:
-        return select(grants, _slug(grants.c.grantee_id, "grantee"), _slug(grants.c.grantor_id, "grantor"))
+        return select(grants, slug_of(grants.c.grantee_id, "grantee"), slug_of(grants.c.grantor_id, "grantor"))
 
     def get_grant(self, grant_id: str) -> GrantRecord:
         with self.engine.connect() as connection:
@@ -116,9 +105,9 @@ class AccessSqlMixin:
     def list_grants(self, *, grantee: str | None = None, grantor: str | None = None) -> list[GrantRecord]:
         query = self._grant_query()
         if grantee is not None:
-            query = query.where(grants.c.grantee_id == _org_id(grantee))
+            query = query.where(grants.c.grantee_id == org_id(grantee))
         if grantor is not None:
-            query = query.where(grants.c.grantor_id == _org_id(grantor))
+            query = query.where(grants.c.grantor_id == org_id(grantor))
         with self.engine.connect() as connection:
             return [_grant(row) for row in connection.execute(query.order_by(grants.c.created_at)).mappings()]
 
@@ -154,8 +143,8 @@ class AccessSqlMixin:
     def _request_query(self) -> Any:
         return select(
             access_requests,
-            _slug(access_requests.c.requester_id, "requester"),
-            _slug(access_requests.c.approver_id, "approver"),
+            slug_of(access_requests.c.requester_id, "requester"),
+            slug_of(access_requests.c.approver_id, "approver"),
         )
 
     def get_request(self, request_id: str) -> AccessRequestRecord:
@@ -170,9 +159,9 @@ class AccessSqlMixin:
     ) -> list[AccessRequestRecord]:
         query = self._request_query()
         if requester is not None:
-            query = query.where(access_requests.c.requester_id == _org_id(requester))
+            query = query.where(access_requests.c.requester_id == org_id(requester))
         if approver is not None:
-            query = query.where(access_requests.c.approver_id == _org_id(approver))
+            query = query.where(access_requests.c.approver_id == org_id(approver))
         if status is not None:
             query = query.where(access_requests.c.status == status)
         with self.engine.connect() as connection:
@@ -221,12 +210,12 @@ class AccessSqlMixin:
                 )
 
     def owner_of(self, passport_id: str) -> str | None:
-        query = select(_slug(passport_owners.c.owner_id, "owner")).where(passport_owners.c.passport_id == passport_id)
+        query = select(slug_of(passport_owners.c.owner_id, "owner")).where(passport_owners.c.passport_id == passport_id)
         with self.engine.connect() as connection:
             return connection.execute(query).scalar()
 
     def owned_passports(self, owner: str) -> frozenset[str]:
-        query = select(passport_owners.c.passport_id).where(passport_owners.c.owner_id == _org_id(owner))
+        query = select(passport_owners.c.passport_id).where(passport_owners.c.owner_id == org_id(owner))
         with self.engine.connect() as connection:
             return frozenset(row[0] for row in connection.execute(query))
 
@@ -234,137 +223,11 @@ class AccessSqlMixin:
         query = select(
             passport_owners.c.passport_id,
             passport_owners.c.registered_at,
-            _slug(passport_owners.c.owner_id, "owner"),
-            _slug(passport_owners.c.registered_by_id, "by"),
+            slug_of(passport_owners.c.owner_id, "owner"),
+            slug_of(passport_owners.c.registered_by_id, "by"),
         )
         with self.engine.connect() as connection:
             return [dict(row) for row in connection.execute(query).mappings()]
-
-    # --- access log ----------------------------------------------------------------------------------------------
-
-    def log_access(self, entries: Sequence[AccessEntry]) -> None:
-        if not entries:
-            return
-        with self.engine.begin() as connection:
-            ids = {
-                slug: self._organisation_id(connection, slug)
-                for slug in {e.reader for e in entries} | {e.manufacturer for e in entries if e.manufacturer}
-            }
-            connection.execute(
-                insert(access_log),
-                [
-                    {
-                        "id": e.entry_id,
-                        "at": e.at,
-                        "reader_id": ids[e.reader],
-                        "role": e.role,
-                        "api_key_id": e.api_key_id,
-                        "passport_id": e.passport_id,
-                        "manufacturer_id": ids[e.manufacturer] if e.manufacturer else None,
-                        "view": e.view,
-                        "basis": e.basis,
-                        "channel": e.channel,
-                        "grant_id": e.grant_id,
-                        "passports": e.passports,
-                    }
-                    for e in entries
-                ],
-            )
-
-    def list_access(
-        self,
-        *,
-        manufacturer: str | None = None,
-        passport_id: str | None = None,
-        reader: str | None = None,
-        since: dt.datetime | None = None,
-        limit: int = 1000,
-        before_id: str | None = None,
-    ) -> list[AccessEntry]:
-        query = select(
-            access_log, _slug(access_log.c.reader_id, "reader"), _slug(access_log.c.manufacturer_id, "manufacturer")
-        )
-        if manufacturer is not None:
-            query = query.where(access_log.c.manufacturer_id == _org_id(manufacturer))
-        if passport_id is not None:
-            query = query.where(access_log.c.passport_id == passport_id)
-        if reader is not None:
-            query = query.where(access_log.c.reader_id == _org_id(reader))
-        if since is not None:
-            query = query.where(access_log.c.at >= since)
-        if before_id is not None:
-            query = query.where(access_log.c.id < before_id)
-        with self.engine.connect() as connection:
-            rows = connection.execute(query.order_by(access_log.c.id.desc()).limit(limit)).mappings()
-            return [
-                AccessEntry(
-                    r["id"],
-                    r["at"],
-                    r["reader"],
-                    r["role"],
-                    r["api_key_id"],
-                    r["passport_id"],
-                    r["manufacturer"],
-                    r["view"],
-                    r["basis"],
-                    r["channel"],
-                    r["grant_id"],
-                    r["passports"],
-                )
-                for r in rows
-            ]
-
-    def prune_access(self, before: dt.datetime) -> int:
-        with self.engine.begin() as connection:
-            return int(connection.execute(delete(access_log).where(access_log.c.at < before)).rowcount)
-
-    # --- audit log -----------------------------------------------------------------------------------------------
-
-    def audit(self, entry: AuditEntry) -> None:
-        with self.engine.begin() as connection:
-            connection.execute(
-                insert(audit_log).values(
-                    id=entry.entry_id,
-                    at=entry.at,
-                    actor=entry.actor,
-                    role=entry.role,
-                    api_key_id=entry.api_key_id,
-                    action=entry.action,
-                    subject=entry.subject[:200],
-                    details=json.dumps(dict(entry.details), separators=(",", ":"), default=str),
-                )
-            )
-
-    def list_audit(
-        self,
-        *,
-        subject: str | None = None,
-        actor: str | None = None,
-        since: dt.datetime | None = None,
-        limit: int = 1000,
-    ) -> list[AuditEntry]:
-        query = select(audit_log)
-        if subject is not None:
-            query = query.where(audit_log.c.subject == subject)
-        if actor is not None:
-            query = query.where(audit_log.c.actor == actor)
-        if since is not None:
-            query = query.where(audit_log.c.at >= since)
-        with self.engine.connect() as connection:
-            rows = connection.execute(query.order_by(audit_log.c.id.desc()).limit(limit)).mappings()
-            return [
-                AuditEntry(
-                    r["id"],
-                    r["at"],
-                    r["actor"],
-                    r["role"],
-                    r["api_key_id"],
-                    r["action"],
-                    r["subject"],
-                    json.loads(r["details"]),
-                )
-                for r in rows
-            ]
 
 
 def write_extras(connection: Connection, extras: RestoredExtras, ids: dict[str, int]) -> None:
@@ -410,7 +273,7 @@ def write_extras(connection: Connection, extras: RestoredExtras, ids: dict[str, 
 def scope_condition(scope: AccessScope) -> Any:
     """SQL: the passports ``scope`` covers (a condition on ``passports``)."""
     c = passports.c
-    organisation = _org_id(scope.organisation)
+    organisation = org_id(scope.organisation)
     parts: list[Any] = [c.organisation_id == organisation, c.holder_organisation_id == organisation]
     if scope.passport_ids:
         parts.append(c.id.in_(sorted(scope.passport_ids)))

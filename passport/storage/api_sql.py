@@ -1,54 +1,39 @@
-"""SQL for the HTTP API's data: organisations with their first key, API keys, battery models, jobs, imports and
-passport search. Mixed into :class:`~passport.storage.sql.SqlStore`, which provides ``engine`` and
-``_organisation_id``."""
+"""SQL for the HTTP API's data: organisations with their first key, API keys, console sessions, battery models and
+the public history of a passport. Mixed into :class:`~passport.storage.sql.SqlStore`, which provides ``engine`` and
+``_organisation_id``; jobs and imports are in imports_sql.py, search in search_sql.py."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, Engine, RowMapping, and_, bindparam, delete, insert, select, tuple_, update
+from sqlalchemy import Connection, Engine, RowMapping, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from passport.errors import Conflict, NotFound
-from passport.storage.access_sql import scope_condition
 from passport.storage.api_records import (
     ApiKeyRecord,
-    ImportRecord,
-    ImportResult,
-    JobRecord,
     ModelRecord,
     ModelVersion,
-    SearchQuery,
 )
 from passport.storage.api_tables import (
     api_keys,
     battery_model_versions,
     battery_models,
     console_sessions,
-    import_results,
-    imports,
-    jobs,
 )
-from passport.storage.records import KeyRecord, Organisation, PassportRecord, VersionRecord
-from passport.storage.tables import UtcDateTime, organisations, passport_versions, passports
+from passport.storage.records import KeyRecord, Organisation
+from passport.storage.tables import organisations, passport_versions, passports
 
 
 class ApiSqlMixin:
     engine: Engine
 
-    def _organisation_id(self, connection: Connection, slug: str) -> int:
-        raise NotImplementedError  # provided by SqlStore
+    if TYPE_CHECKING:  # what the other parts of SqlStore provide (a body here would shadow them in the MRO)
+        def _organisation_id(self, connection: Connection, slug: str) -> int: ...  # provided by SqlStore
 
-    def _insert_key(self, connection: Connection, key: KeyRecord) -> None:
-        raise NotImplementedError  # provided by SqlStore
-
-    def _append_many(
-        self, connection: Connection, items: Sequence[tuple[PassportRecord, VersionRecord, int | None]]
-    ) -> None:
-        raise NotImplementedError  # provided by SqlStore
+        def _insert_key(self, connection: Connection, key: KeyRecord) -> None: ...  # provided by SqlStore
 
     # --- organisations (created with their first signing key) ---------------------------------------------------
 
@@ -227,174 +212,6 @@ class ApiSqlMixin:
         with self.engine.connect() as connection:
             return [row[0] for row in connection.execute(query)]
 
-    # --- jobs ----------------------------------------------------------------------------------------------------
-
-    def save_job(self, job: JobRecord) -> None:
-        values = {
-            "kind": job.kind,
-            "subject": job.subject,
-            "status": job.status,
-            "updated_at": job.updated_at,
-            "report": json.dumps(list(job.report), separators=(",", ":")),
-        }
-        with self.engine.begin() as connection:
-            changed = connection.execute(update(jobs).where(jobs.c.id == job.job_id).values(**values))
-            if changed.rowcount == 0:
-                connection.execute(
-                    insert(jobs).values(
-                        id=job.job_id,
-                        organisation_id=self._organisation_id(connection, job.organisation),
-                        created_at=job.created_at,
-                        **values,
-                    )
-                )
-
-    def get_job(self, job_id: str) -> JobRecord:
-        query = select(jobs, organisations.c.slug).join(organisations).where(jobs.c.id == job_id)
-        with self.engine.connect() as connection:
-            row = connection.execute(query).mappings().first()
-        if row is None:
-            raise NotFound(f"no job {job_id}")
-        return JobRecord(
-            row["id"],
-            row["slug"],
-            row["kind"],
-            row["subject"],
-            row["status"],
-            row["created_at"],
-            row["updated_at"],
-            tuple(json.loads(row["report"])),
-        )
-
-    def unfinished_jobs(self) -> list[str]:
-        with self.engine.connect() as connection:
-            return [
-                r[0] for r in connection.execute(select(jobs.c.id).where(jobs.c.status.in_(("pending", "running"))))
-            ]
-
-    # --- bulk imports ------------------------------------------------------------------------------------------
-
-    def find_import(self, organisation: str, idempotency_key: str) -> ImportRecord | None:
-        query = (
-            select(imports, organisations.c.slug)
-            .join(organisations)
-            .where(organisations.c.slug == organisation, imports.c.idempotency_key == idempotency_key)
-        )
-        with self.engine.connect() as connection:
-            row = connection.execute(query).mappings().first()
-        return _import(row) if row else None
-
-    def get_import(self, import_id: str) -> ImportRecord:
-        query = select(imports, organisations.c.slug).join(organisations).where(imports.c.id == import_id)
-        with self.engine.connect() as connection:
-            row = connection.execute(query).mappings().first()
-        if row is None:
-            raise NotFound(f"no import {import_id}")
-        return _import(row)
-
-    def start_import(self, record: ImportRecord) -> None:
-        try:
-            with self.engine.begin() as connection:
-                connection.execute(
-                    insert(imports).values(
-                        id=record.import_id,
-                        organisation_id=self._organisation_id(connection, record.organisation),
-                        idempotency_key=record.idempotency_key,
-                        request_hash=record.request_hash,
-                        status=record.status,
-                        created_at=record.created_at,
-                        heartbeat_at=record.heartbeat_at,
-                        lines=0,
-                        succeeded=0,
-                        failed=0,
-                    )
-                )
-        except IntegrityError:
-            raise Conflict(f"an import with Idempotency-Key {record.idempotency_key!r} already exists") from None
-
-    def claim_import(self, import_id: str, stale_before: dt.datetime, now: dt.datetime) -> bool:
-        """Take over an import whose worker stopped beating (crashed): True if this caller now owns it."""
-        with self.engine.begin() as connection:
-            done = connection.execute(
-                update(imports)
-                .where(imports.c.id == import_id, imports.c.status == "running", imports.c.heartbeat_at < stale_before)
-                .values(heartbeat_at=now)
-            )
-            return done.rowcount == 1
-
-    def done_lines(self, import_id: str) -> set[int]:
-        with self.engine.connect() as connection:
-            query = select(import_results.c.line).where(import_results.c.import_id == import_id)
-            return {row[0] for row in connection.execute(query)}
-
-    def record_import_batch(
-        self,
-        import_id: str,
-        appends: Sequence[tuple[PassportRecord, VersionRecord, int | None]],
-        results: Sequence[ImportResult],
-        now: dt.datetime,
-    ) -> None:
-        """Append the batch's versions and record the lines' results in ONE transaction: a crash leaves both or
-        neither, so a resumed import neither loses nor duplicates a line."""
-        try:
-            self._record_batch(import_id, appends, results, now)
-        except IntegrityError:
-            raise Conflict("a line of the batch conflicts with a stored passport") from None
-
-    def _record_batch(
-        self,
-        import_id: str,
-        appends: Sequence[tuple[PassportRecord, VersionRecord, int | None]],
-        results: Sequence[ImportResult],
-        now: dt.datetime,
-    ) -> None:
-        with self.engine.begin() as connection:
-            self._append_many(connection, appends)
-            if results:
-                connection.execute(
-                    insert(import_results),
-                    [
-                        {
-                            "import_id": import_id,
-                            "line": r.line,
-                            "passport_id": r.passport_id,
-                            "version": r.version,
-                            "problem": json.dumps(dict(r.problem)) if r.problem is not None else None,
-                        }
-                        for r in results
-                    ],
-                )
-            ok = sum(1 for r in results if r.problem is None)
-            connection.execute(
-                update(imports)
-                .where(imports.c.id == import_id)
-                .values(
-                    lines=imports.c.lines + len(results),
-                    succeeded=imports.c.succeeded + ok,
-                    failed=imports.c.failed + len(results) - ok,
-                    heartbeat_at=now,
-                )
-            )
-
-    def finish_import(self, import_id: str, now: dt.datetime, request_hash: str) -> None:
-        with self.engine.begin() as connection:
-            connection.execute(
-                update(imports)
-                .where(imports.c.id == import_id)
-                .values(status="done", heartbeat_at=now, request_hash=request_hash)
-            )
-
-    def import_results(self, import_id: str) -> Iterator[ImportResult]:
-        query = select(import_results).where(import_results.c.import_id == import_id).order_by(import_results.c.line)
-        with self.engine.connect() as connection:
-            for row in connection.execution_options(yield_per=1000).execute(query).mappings():
-                yield ImportResult(
-                    row["line"],
-                    row["passport_id"],
-                    row["version"],
-                    json.loads(row["problem"]) if row["problem"] else None,
-                )
-
     # --- public reads -------------------------------------------------------------------------------------------
 
     def version_dates(self, passport_id: str) -> list[tuple[int, dt.datetime]]:
@@ -407,69 +224,6 @@ class ApiSqlMixin:
         with self.engine.connect() as connection:
             return [(row[0], row[1]) for row in connection.execute(query)]
 
-    # --- search ------------------------------------------------------------------------------------------------
-
-    def search(self, query: SearchQuery, views: Sequence[str]) -> list[tuple[PassportRecord, dict[str, bytes]]]:
-        """One page of passports matching ``query``, ordered by id (UUID v7: issue time), or by update time and id
-        for a search by update time, each with the current version's credentials of ``views``."""
-        from passport.storage.sql import holder_slug
-
-        columns = [passport_versions.c[f"credential_{view}"].label(f"credential_{view}") for view in views]
-        statement = (
-            select(passports, organisations.c.slug, holder_slug(), *columns)
-            .join(organisations, organisations.c.id == passports.c.organisation_id)
-            .join(
-                passport_versions,
-                and_(
-                    passport_versions.c.passport_id == passports.c.id,
-                    passport_versions.c.version == passports.c.current_version,
-                ),
-            )
-            .where(*_conditions(query))
-            .order_by(*((passports.c.updated_at, passports.c.id) if query.by_update else (passports.c.id,)))
-            .limit(query.limit)
-        )
-        with self.engine.connect() as connection:
-            rows = connection.execute(statement).mappings().all()
-        from passport.storage.sql import _passport
-
-        return [(_passport(row), {view: bytes(row[f"credential_{view}"]) for view in views}) for row in rows]
-
-
-def _conditions(query: SearchQuery) -> list[Any]:
-    c = passports.c
-    conditions: list[Any] = []
-    equal = {
-        "gtin": query.gtin,
-        "serial": query.serial,
-        "model_id": query.model_id,
-        "category": query.category,
-        "chemistry": query.chemistry,
-        "status": query.status,
-    }
-    conditions += [c[name] == value for name, value in equal.items() if value is not None]
-    if query.organisation is not None:
-        conditions.append(organisations.c.slug == query.organisation)
-    if query.holder is not None:
-        holder = select(organisations.c.id).where(organisations.c.slug == query.holder).scalar_subquery()
-        conditions.append(c.holder_organisation_id == holder)
-    if query.updated_since is not None:
-        conditions.append(c.updated_at >= query.updated_since)
-    if query.updated_before is not None:
-        conditions.append(c.updated_at < query.updated_before)
-    if not query.include_ceased:
-        conditions.append(c.ceased.is_(False))
-    if query.after is not None and query.after_updated is not None:
-        # a row comparison, which the (updated_at, id) index answers as a range on both engines
-        conditions.append(tuple_(c.updated_at, c.id) > tuple_(
-            bindparam(None, query.after_updated, UtcDateTime()), query.after))
-    elif query.after is not None:
-        conditions.append(c.id > query.after)
-    if query.passport_ids is not None:
-        conditions.append(c.id.in_(query.passport_ids))
-    if query.scope is not None:
-        conditions.append(scope_condition(query.scope))
-    return conditions
 
 
 def _api_key(row: RowMapping) -> ApiKeyRecord:
@@ -497,21 +251,6 @@ def _model(row: RowMapping) -> ModelRecord:
         row["current_version"],
         row["created_at"],
         row["updated_at"],
-    )
-
-
-def _import(row: RowMapping) -> ImportRecord:
-    return ImportRecord(
-        row["id"],
-        row["slug"],
-        row["idempotency_key"],
-        row["request_hash"],
-        row["status"],
-        row["created_at"],
-        row["heartbeat_at"],
-        row["lines"],
-        row["succeeded"],
-        row["failed"],
     )
 
 

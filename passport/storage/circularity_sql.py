@@ -7,7 +7,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, case, delete, func, insert, select, true, union_all, update
 
@@ -21,6 +21,7 @@ from passport.storage.circularity_tables import (
     recoveries,
     recycled_content,
 )
+from passport.storage.org_refs import org_id
 from passport.storage.records import PassportRecord
 from passport.storage.tables import organisations, passports
 
@@ -33,8 +34,8 @@ MASS_DECIMALS = 6
 class CircularitySqlMixin:
     engine: Engine
 
-    def _organisation_id(self, connection: Connection, slug: str) -> int:
-        raise NotImplementedError  # provided by SqlStore
+    if TYPE_CHECKING:  # what the other parts of SqlStore provide (a body here would shadow them in the MRO)
+        def _organisation_id(self, connection: Connection, slug: str) -> int: ...  # provided by SqlStore
 
     def _write_derived(self, connection: Connection, passport: PassportRecord, first: bool) -> int | None:
         """Holder, materials and recycled content of the version just appended; the holder's id."""
@@ -89,9 +90,9 @@ class CircularitySqlMixin:
             if name in filters:
                 conditions.append(column == filters[name])
         if "manufacturer" in filters:
-            conditions.append(c.organisation_id == _org_id(filters["manufacturer"]))
+            conditions.append(c.organisation_id == org_id(filters["manufacturer"]))
         if "holder" in filters:
-            conditions.append(_holder_id() == _org_id(filters["holder"]))
+            conditions.append(_holder_id() == org_id(filters["holder"]))
         if since is not None:
             conditions.append(c.created_at >= since)
         if until is not None:
@@ -368,9 +369,6 @@ def _holder_id() -> Any:
     transfer, custody is with it)."""
     return func.coalesce(passports.c.holder_organisation_id, passports.c.organisation_id)
 
-
-def _org_id(slug: str) -> Any:
-    return select(organisations.c.id).where(organisations.c.slug == slug).scalar_subquery()
 
 
 __all__ = ["CircularitySqlMixin", "derived_rows"]

@@ -4,23 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from sqlalchemy import Connection, Engine, RowMapping, bindparam, create_engine, event, func, insert, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
-from passport.errors import Conflict, NotFound, VersionConflict
+from passport.errors import Conflict, NotFound
 from passport.storage import migrate
-from passport.storage.access_records import RestoredExtras
-from passport.storage.access_sql import AccessSqlMixin, write_extras
+from passport.storage.access_sql import AccessSqlMixin
 from passport.storage.api_sql import ApiSqlMixin
-from passport.storage.circularity_sql import CircularitySqlMixin, derived_rows
-from passport.storage.circularity_tables import passport_materials, recycled_content
+from passport.storage.append_sql import AppendSqlMixin
+from passport.storage.circularity_sql import CircularitySqlMixin
+from passport.storage.imports_sql import ImportsSqlMixin
+from passport.storage.logs_sql import LogsSqlMixin
 from passport.storage.records import CREDENTIAL_VIEWS, KeyRecord, Organisation, PassportRecord, VersionRecord
+from passport.storage.search_sql import SearchSqlMixin
 from passport.storage.tables import organisations, passport_versions, passports, signing_keys
-from passport.storage.totals_sql import Key, TotalsDelta, former_state, key_of
 
 _MIGRATION_LOCK = 7_270_771  # PostgreSQL advisory lock: one worker migrates, the others wait
 
@@ -59,23 +60,8 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, connect_args=connect_args)
 
 
-class _BatchRefused(IntegrityError):
-    """A multi-row insert of new passports broke a constraint; which passport is found by appending one by one."""
-
-    def __init__(self) -> None:
-        super().__init__("batch append refused", None, Exception("constraint"))
-
-
-class _AppendFailed(IntegrityError):
-    """An append broke a constraint; carries what is needed to explain which one."""
-
-    def __init__(self, passport: PassportRecord, expected_previous: int | None) -> None:
-        super().__init__(f"append of {passport.passport_id} refused", None, Exception("constraint"))
-        self.passport = passport
-        self.expected_previous = expected_previous
-
-
-class SqlStore(ApiSqlMixin, CircularitySqlMixin, AccessSqlMixin):
+class SqlStore(AppendSqlMixin, ApiSqlMixin, ImportsSqlMixin, SearchSqlMixin, CircularitySqlMixin, AccessSqlMixin,
+               LogsSqlMixin):
     """One ``Store`` for both engines; queries are written once against passport/storage/tables.py."""
 
     def __init__(self, url: str, *, migrate: bool = True) -> None:
@@ -182,162 +168,6 @@ class SqlStore(ApiSqlMixin, CircularitySqlMixin, AccessSqlMixin):
 
     # --- passports and versions ---------------------------------------------------------------------------
 
-    def add_version(self, passport: PassportRecord, version: VersionRecord, expected_previous: int | None) -> None:
-        self.add_versions([(passport, version, expected_previous)])
-
-    def add_versions(self, items: Sequence[tuple[PassportRecord, VersionRecord, int | None]]) -> None:
-        """Several appends in one transaction (bulk import, restore): all of them or none."""
-        try:
-            try:
-                with self.engine.begin() as connection:
-                    self._append_many(connection, items)
-            except _BatchRefused:
-                # rolled back: append one by one (in a new transaction) to find the record that conflicts
-                with self.engine.begin() as connection:
-                    delta = TotalsDelta()
-                    self._append_each(connection, items, delta)
-                    delta.apply(connection)
-        except _AppendFailed as failed:
-            raise self._explain_integrity_error(failed.passport, failed.expected_previous) from None
-
-    def _append_many(
-        self, connection: Connection, items: Sequence[tuple[PassportRecord, VersionRecord, int | None]]
-    ) -> None:
-        """Append ``items`` in the caller's transaction. New passports (the bulk import, issuing) go in one multi-row
-        INSERT per table; raises an IntegrityError (_AppendFailed naming the passport, or _BatchRefused for a
-        multi-row insert) when a constraint refuses them."""
-        if not items:
-            return
-        delta = TotalsDelta()
-        if all(expected is None and not (passport.recovered and passport.recycler)
-               for passport, _, expected in items):
-            self._insert_new(connection, items, delta)
-        else:
-            self._append_each(connection, items, delta)
-        delta.apply(connection)
-
-    def _insert_new(
-        self, connection: Connection, items: Sequence[tuple[PassportRecord, VersionRecord, int | None]],
-        delta: TotalsDelta,
-    ) -> None:
-        """What _append does for each new passport (its row with the holder, its version, its derived rows), as
-        one executemany per table."""
-        organisation_ids: dict[str, int] = {}
-        for passport, _, _ in items:
-            for slug in (passport.organisation, passport.holder):
-                if slug and slug not in organisation_ids:
-                    organisation_ids[slug] = self._organisation_id(connection, slug)
-        passport_rows, version_rows, material_rows, recycled_rows = [], [], [], []
-        for passport, version, _ in items:
-            row = _passport_values(passport, organisation_ids[passport.organisation])
-            row["id"] = passport.passport_id
-            row["holder_organisation_id"] = organisation_ids[passport.holder] if passport.holder else None
-            passport_rows.append(row)
-            delta.add(_totals_key(passport, row["organisation_id"], row["holder_organisation_id"]),
-                      _masses(passport))
-            version_rows.append(_version_values(version))
-            materials, recycled = derived_rows(passport)
-            material_rows += materials
-            recycled_rows += recycled
-        try:
-            connection.execute(_INSERT_PASSPORT, passport_rows)
-            connection.execute(_INSERT_VERSION, version_rows)
-            if material_rows:
-                connection.execute(_INSERT_MATERIALS, material_rows)
-            if recycled_rows:
-                connection.execute(_INSERT_RECYCLED, recycled_rows)
-        except IntegrityError:
-            if len(items) == 1:
-                raise _AppendFailed(items[0][0], None) from None
-            raise _BatchRefused() from None
-
-    def _append_each(
-        self, connection: Connection, items: Sequence[tuple[PassportRecord, VersionRecord, int | None]],
-        delta: TotalsDelta,
-    ) -> None:
-        organisation_ids: dict[str, int] = {}
-        for passport, version, expected_previous in items:
-            if passport.organisation not in organisation_ids:
-                organisation_ids[passport.organisation] = self._organisation_id(connection, passport.organisation)
-            try:
-                self._append(connection, passport, version, expected_previous, organisation_ids[passport.organisation],
-                             delta)
-            except IntegrityError:
-                raise _AppendFailed(passport, expected_previous) from None
-
-    def restore(
-        self,
-        organisation_keys: Sequence[tuple[Organisation, Sequence[KeyRecord]]],
-        versions: Iterable[tuple[PassportRecord, VersionRecord, int | None]],
-        extras: Callable[[], RestoredExtras] | None = None,
-    ) -> None:
-        """An export into an empty store, in one transaction (see the Store protocol). ``extras`` is called once the
-        versions are consumed (the lines after them in the export) and written in the same transaction."""
-        try:
-            with self.engine.begin() as connection:
-                if not self._is_empty(connection):
-                    raise Conflict("restore needs an empty database; nothing was written")
-                organisation_ids: dict[str, int] = {}
-                delta = TotalsDelta()
-                for organisation, keys in organisation_keys:
-                    organisation_ids[organisation.slug] = connection.execute(
-                        insert(organisations).values(
-                            slug=organisation.slug, name=organisation.name,
-                            created_at=organisation.created_at).returning(organisations.c.id)).scalar_one()
-                    for key in keys:
-                        connection.execute(insert(signing_keys).values(
-                            organisation_id=organisation_ids[organisation.slug], key_id=key.key_id,
-                            public_key_multibase=key.public_key_multibase, created_at=key.created_at,
-                            retired_at=key.retired_at, revoked_at=key.revoked_at))
-                for passport, version, expected_previous in versions:
-                    if passport.organisation not in organisation_ids:
-                        raise NotFound(
-                            f"no organisation {passport.organisation!r} in the export; nothing was written")
-                    self._append(connection, passport, version, expected_previous,
-                                 organisation_ids[passport.organisation], delta)
-                delta.apply(connection)
-                if extras is not None:
-                    write_extras(connection, extras(), organisation_ids)
-        except IntegrityError:
-            # Rolled back: do not guess which record it was from a database that no longer holds any of them.
-            raise Conflict("the export holds conflicting records (a repeated organisation, key, passport or "
-                           "GTIN and serial); nothing was written") from None
-
-    def _append(
-        self, connection: Connection, passport: PassportRecord, version: VersionRecord,
-        expected_previous: int | None, organisation_id: int, delta: TotalsDelta,
-    ) -> None:
-        values = _passport_values(passport, organisation_id)
-        if expected_previous is not None:
-            # read before the guarded UPDATE below replaces it; if another writer moved the passport on meanwhile,
-            # that UPDATE matches no row and the whole transaction is refused
-            former = former_state(connection, passport.passport_id, expected_previous)
-            if former is not None:
-                delta.add(*former, sign=-1)
-        if expected_previous is None:
-            connection.execute(_INSERT_PASSPORT, {"id": passport.passport_id, **values})
-        else:
-            moved = connection.execute(
-                update(passports)
-                .where(passports.c.id == passport.passport_id, passports.c.current_version == expected_previous)
-                .values(**values)
-            )
-            if moved.rowcount != 1:
-                raise VersionConflict(f"passport {passport.passport_id} is no longer at version {expected_previous}")
-        connection.execute(_INSERT_VERSION, _version_values(version))
-        holder_id = self._write_derived(connection, passport, expected_previous is None)
-        delta.add(_totals_key(passport, organisation_id, holder_id), _masses(passport))
-
-    def _explain_integrity_error(self, passport: PassportRecord, expected_previous: int | None) -> Conflict:
-        with self.engine.connect() as connection:
-            same_id = connection.execute(
-                select(passports.c.id).where(passports.c.id == passport.passport_id)).scalar()
-        if same_id is not None and expected_previous is None:
-            return VersionConflict(f"passport {passport.passport_id} already exists")
-        if same_id is not None:
-            return VersionConflict(f"passport {passport.passport_id} changed concurrently")
-        return Conflict(f"a passport for GTIN {passport.gtin} serial {passport.serial} already exists")
-
     def get_passport(self, passport_id: str) -> PassportRecord:
         return self._one_passport(_PASSPORT_BY_ID, {"passport_id": passport_id}, f"no passport {passport_id}")
 
@@ -398,25 +228,6 @@ def _key(row: RowMapping) -> KeyRecord:
                      row["retired_at"], row["revoked_at"])
 
 
-def _totals_key(passport: PassportRecord, organisation_id: int, holder_id: int | None) -> Key:
-    return key_of(organisation_id, holder_id, passport.model_id, passport.category, passport.chemistry,
-                  passport.status, passport.ceased, passport.created_at)
-
-
-def _masses(passport: PassportRecord) -> list[tuple[str, float]]:
-    return [(material, mass) for material, _, _, mass in passport.materials]
-
-
-def _passport_values(passport: PassportRecord, organisation_id: int) -> dict[str, Any]:
-    return {
-        "gtin": passport.gtin, "serial": passport.serial, "organisation_id": organisation_id,
-        "current_version": passport.current_version, "category": passport.category,
-        "chemistry": passport.chemistry, "status": passport.status, "ceased": passport.ceased,
-        "created_at": passport.created_at, "updated_at": passport.updated_at,
-        "model_id": passport.model_id, "model_version": passport.model_version,
-    }
-
-
 def _passport(row: RowMapping) -> PassportRecord:
     return PassportRecord(
         row["id"], row["gtin"], row["serial"], row["slug"], row["current_version"], row["category"],
@@ -451,20 +262,6 @@ _CURRENT_VERSION = select(passport_versions).where(
     passport_versions.c.passport_id == bindparam("passport_id"),
     passport_versions.c.version == select(passports.c.current_version)
     .where(passports.c.id == bindparam("passport_id")).scalar_subquery())
-_INSERT_PASSPORT = insert(passports)
-_INSERT_VERSION = insert(passport_versions)
-_INSERT_MATERIALS = insert(passport_materials)
-_INSERT_RECYCLED = insert(recycled_content)
-
-
-def _version_values(version: VersionRecord) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "passport_id": version.passport_id, "version": version.version, "created_at": version.created_at,
-        "full_hash": version.full_hash, "signed_by": version.signed_by,
-        "warnings": json.dumps(list(version.warnings), separators=(",", ":")),
-    }
-    values.update({f"credential_{view}": version.credentials[view] for view in CREDENTIAL_VIEWS})
-    return values
 
 
 def _version(row: Mapping[Any, Any]) -> VersionRecord:  # RowMapping is keyed by names and columns

@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from passport.storage.access_records import AccessScope
 from passport.storage.circularity_tables import inventory_materials, inventory_passports, passport_materials
+from passport.storage.org_refs import org_id
 from passport.storage.tables import organisations, passports
 
 # organisation_id, holder_id (0: none), model_id ('': none), category, chemistry, status, ceased, month
@@ -164,7 +165,7 @@ def conditions(
     t = table.c
     result: list[Any] = []
     if scope is not None:
-        organisation = _org_id(scope.organisation)
+        organisation = org_id(scope.organisation)
         parts: list[Any] = [t.organisation_id == organisation, t.holder_id == organisation]
         if scope.model_ids:
             parts.append(t.model_id.in_(sorted(scope.model_ids)))
@@ -176,9 +177,9 @@ def conditions(
         if name in filters:
             result.append(t[name] == filters[name])
     if "manufacturer" in filters:
-        result.append(t.organisation_id == _org_id(filters["manufacturer"]))
+        result.append(t.organisation_id == org_id(filters["manufacturer"]))
     if "holder" in filters:
-        result.append(holder_of(table) == _org_id(filters["holder"]))
+        result.append(holder_of(table) == org_id(filters["holder"]))
     if since is not None:
         result.append(t.month >= since)
     if until is not None:
@@ -196,9 +197,6 @@ def group_column(table: Table, name: str) -> Any:
         return select(organisations.c.slug).where(organisations.c.id == who).scalar_subquery().label(name)
     return t[name].label(name)  # material, month, chemistry, category, status
 
-
-def _org_id(slug: str) -> Any:
-    return select(organisations.c.id).where(organisations.c.slug == slug).scalar_subquery()
 
 
 __all__ = ["KEY_COLUMNS", "Key", "TotalsDelta", "conditions", "former_state", "group_column", "holder_of", "key_of",

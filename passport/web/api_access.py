@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from passport.access import Role
 from passport.clock import rfc3339
 from passport.errors import Forbidden, InvalidInput
-from passport.service import access_control as access
+from passport.service import access_management as access
 from passport.service.access_json import access_json, audit_json, grant_json, request_json
 from passport.service.passports import parse_passport_id
 from passport.web.api_circularity import CSV_RESPONSE, csv_response, wants_csv

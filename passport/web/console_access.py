@@ -2,7 +2,7 @@
 passport data. Makers decide access requests, see and revoke the grants they gave and read who read their passports;
 legitimate-interest organisations see their purposes, grants and requests and ask for access; authorities read the
 access log; administrators approve purposes. Every form posts with the session's CSRF token and calls the same
-services as the API (passport/service/access_control.py), so the same rules and the same audit apply."""
+services as the API (passport/service/access_management.py), so the same rules and the same audit apply."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from passport.access import Role
 from passport.errors import InvalidInput, PassportError, Unauthorized
-from passport.service import access_control as access
+from passport.service import access_management as access
+from passport.service.access_control import SCOPES
 from passport.service.access_json import access_json
 from passport.service.context import ServiceContext
 from passport.service.passports import parse_passport_id
@@ -42,7 +43,7 @@ def _page(context: ServiceContext, session: Session, done: str | None) -> dict[s
     values: dict[str, Any] = {
         "done": DONE.get(done or ""),
         "purposes": access.PURPOSES,
-        "scopes": access.SCOPES,
+        "scopes": SCOPES,
         "now": now,
         "default_expiry": (now + dt.timedelta(days=365)).date().isoformat(),
         "max_expiry": (access.latest_expiry(now) - dt.timedelta(days=1)).date().isoformat(),
