@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from passport import jsonio
 from passport.access import VIEW_ORDER, View, project
 from passport.canonical import Prepared, digest, prepare
 from passport.errors import VerificationError
@@ -105,7 +105,10 @@ def sign_version(
 
 
 def _load(data: bytes) -> dict[str, Any]:
-    return json.loads(data)  # type: ignore[no-any-return]
+    # the strict reader, as verification reads them: an integer literal JCS wrote for a double of 2^53 or more reads
+    # back as that double (json.loads would give an int, which cannot be canonicalised again, and the passport could
+    # never be revised)
+    return jsonio.loads(data)  # type: ignore[no-any-return]
 
 
 def issuer_of(credential: Mapping[str, Any]) -> str:

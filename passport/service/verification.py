@@ -52,7 +52,7 @@ def _stored_line(version: VersionRecord) -> dict[str, Any]:
     like any other change (they escaped as a decoder's exception)."""
     try:
         return {**_version_line(version, None), "_line": version.version}
-    except ValueError:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+    except InvalidInput:  # the strict reader's refusal: not UTF-8, not JSON, or JSON the service never writes
         raise VerificationError(
             "malformed", f"{version.passport_id} version {version.version}: a stored credential is not JSON"
         ) from None
