@@ -270,18 +270,22 @@ def write_extras(connection: Connection, extras: RestoredExtras, ids: dict[str, 
             details=json.dumps(dict(entry.details), separators=(",", ":"), default=str)))
 
 
-def scope_condition(scope: AccessScope) -> Any:
-    """SQL: the passports ``scope`` covers (a condition on ``passports``)."""
+def scope_condition(scope: AccessScope, holder: Any = None, passport_id: Any = None, model_id: Any = None,
+                    organisation_id: Any = None) -> Any:
+    """SQL: the passports ``scope`` covers, a condition on ``passports`` or, given its columns (the recorded holder,
+    the passport id when the scope names passports, the model, the responsible operator), on another table."""
     c = passports.c
+    organisation_id = c.organisation_id if organisation_id is None else organisation_id
     organisation = org_id(scope.organisation)
-    parts: list[Any] = [c.organisation_id == organisation, c.holder_organisation_id == organisation]
+    parts: list[Any] = [organisation_id == organisation,
+                        (c.holder_organisation_id if holder is None else holder) == organisation]
     if scope.passport_ids:
-        parts.append(c.id.in_(sorted(scope.passport_ids)))
+        parts.append((c.id if passport_id is None else passport_id).in_(sorted(scope.passport_ids)))
     if scope.model_ids:
-        parts.append(c.model_id.in_(sorted(scope.model_ids)))
+        parts.append((c.model_id if model_id is None else model_id).in_(sorted(scope.model_ids)))
     if scope.manufacturers:
         parts.append(
-            c.organisation_id.in_(
+            organisation_id.in_(
                 select(organisations.c.id).where(organisations.c.slug.in_(sorted(scope.manufacturers)))
             )
         )

@@ -21,7 +21,6 @@ from passport.storage.circularity_tables import (
     recoveries,
     recycled_content,
 )
-from passport.storage.org_refs import org_id
 from passport.storage.records import PassportRecord
 from passport.storage.tables import organisations, passports
 
@@ -83,23 +82,9 @@ class CircularitySqlMixin:
         include_ceased: bool,
     ) -> list[Any]:
         c = passports.c
-        conditions: list[Any] = []
-        if scope is not None:
-            conditions.append(scope_condition(scope))
-        for name, column in (("status", c.status), ("chemistry", c.chemistry), ("category", c.category)):
-            if name in filters:
-                conditions.append(column == filters[name])
-        if "manufacturer" in filters:
-            conditions.append(c.organisation_id == org_id(filters["manufacturer"]))
-        if "holder" in filters:
-            conditions.append(_holder_id() == org_id(filters["holder"]))
-        if since is not None:
-            conditions.append(c.created_at >= since)
-        if until is not None:
-            conditions.append(c.created_at < until)
-        if not include_ceased:
-            conditions.append(c.ceased.is_(False))
-        return conditions
+        conditions: list[Any] = [scope_condition(scope)] if scope is not None else []
+        return conditions + totals.filter_conditions(c, _holder_id(), filters, c.created_at, since, until,
+                                                     include_ceased)
 
     def _group_column(self, name: str) -> Any:
         c = passports.c

@@ -14,10 +14,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Table, case, delete, func, insert, or_, select
+from sqlalchemy import Connection, Table, case, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from passport.storage.access_records import AccessScope
+from passport.storage.access_sql import scope_condition
 from passport.storage.circularity_tables import inventory_materials, inventory_passports, passport_materials
 from passport.storage.org_refs import org_id
 from passport.storage.tables import organisations, passports
@@ -164,28 +165,31 @@ def conditions(
     assert scope is None or not scope.passport_ids, "passports named one by one are counted from the detailed rows"
     t = table.c
     result: list[Any] = []
-    if scope is not None:
-        organisation = org_id(scope.organisation)
-        parts: list[Any] = [t.organisation_id == organisation, t.holder_id == organisation]
-        if scope.model_ids:
-            parts.append(t.model_id.in_(sorted(scope.model_ids)))
-        if scope.manufacturers:
-            parts.append(t.organisation_id.in_(
-                select(organisations.c.id).where(organisations.c.slug.in_(sorted(scope.manufacturers)))))
-        result.append(or_(*parts))
+    if scope is not None:  # the recorded holder (0 for none), as scope_condition compares on passports
+        result.append(scope_condition(scope, holder=t.holder_id, model_id=t.model_id,
+                                      organisation_id=t.organisation_id))
+    return result + filter_conditions(t, holder_of(table), filters, t.month, since, until, include_ceased)
+
+
+def filter_conditions(
+    c: Any, holder: Any, filters: Mapping[str, Any], issued: Any, since: Any, until: Any, include_ceased: bool,
+) -> list[Any]:
+    """An inventory's filters over passports or a totals table (``c``: its columns, which bear the same names;
+    ``holder``: who holds the batteries; ``issued``: what ``since`` and ``until`` bound, a time or a month)."""
+    result: list[Any] = []
     for name in ("status", "chemistry", "category"):
         if name in filters:
-            result.append(t[name] == filters[name])
+            result.append(c[name] == filters[name])
     if "manufacturer" in filters:
-        result.append(t.organisation_id == org_id(filters["manufacturer"]))
+        result.append(c.organisation_id == org_id(filters["manufacturer"]))
     if "holder" in filters:
-        result.append(holder_of(table) == org_id(filters["holder"]))
+        result.append(holder == org_id(filters["holder"]))
     if since is not None:
-        result.append(t.month >= since)
+        result.append(issued >= since)
     if until is not None:
-        result.append(t.month < until)
+        result.append(issued < until)
     if not include_ceased:
-        result.append(t.ceased.is_(False))
+        result.append(c.ceased.is_(False))
     return result
 
 
@@ -199,5 +203,5 @@ def group_column(table: Table, name: str) -> Any:
 
 
 
-__all__ = ["KEY_COLUMNS", "Key", "TotalsDelta", "conditions", "former_state", "group_column", "holder_of", "key_of",
-           "month_expression", "month_of", "month_start", "rebuild"]
+__all__ = ["KEY_COLUMNS", "Key", "TotalsDelta", "conditions", "filter_conditions", "former_state", "group_column",
+           "holder_of", "key_of", "month_expression", "month_of", "month_start", "rebuild"]
