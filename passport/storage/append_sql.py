@@ -17,7 +17,7 @@ from passport.storage.access_sql import write_extras
 from passport.storage.circularity_sql import derived_rows
 from passport.storage.circularity_tables import passport_materials, recycled_content
 from passport.storage.records import CREDENTIAL_VIEWS, KeyRecord, Organisation, PassportRecord, VersionRecord
-from passport.storage.tables import organisations, passport_versions, passports, signing_keys
+from passport.storage.tables import organisations, passport_versions, passports
 from passport.storage.totals_sql import Key, TotalsDelta, former_state, key_of
 
 
@@ -42,6 +42,9 @@ class AppendSqlMixin:
 
     if TYPE_CHECKING:  # what the other parts of SqlStore provide (a body here would shadow them in the MRO)
         def _organisation_id(self, connection: Connection, slug: str) -> int: ...  # provided by SqlStore
+
+        def _insert_key(  # provided by SqlStore
+            self, connection: Connection, key: KeyRecord, organisation_id: int | None = None) -> None: ...
 
         # provided by CircularitySqlMixin
         def _write_derived(self, connection: Connection, passport: PassportRecord, first: bool) -> int | None: ...
@@ -152,10 +155,7 @@ class AppendSqlMixin:
                             slug=organisation.slug, name=organisation.name,
                             created_at=organisation.created_at).returning(organisations.c.id)).scalar_one()
                     for key in keys:
-                        connection.execute(insert(signing_keys).values(
-                            organisation_id=organisation_ids[organisation.slug], key_id=key.key_id,
-                            public_key_multibase=key.public_key_multibase, created_at=key.created_at,
-                            retired_at=key.retired_at, revoked_at=key.revoked_at))
+                        self._insert_key(connection, key, organisation_ids[organisation.slug])
                 for passport, version, expected_previous in versions:
                     if passport.organisation not in organisation_ids:
                         raise NotFound(
@@ -175,15 +175,14 @@ class AppendSqlMixin:
         expected_previous: int | None, organisation_id: int, delta: TotalsDelta,
     ) -> None:
         values = _passport_values(passport, organisation_id)
-        if expected_previous is not None:
-            # read before the guarded UPDATE below replaces it; if another writer moved the passport on meanwhile,
-            # that UPDATE matches no row and the whole transaction is refused
-            former = former_state(connection, passport.passport_id, expected_previous)
-            if former is not None:
-                delta.add(*former, sign=-1)
         if expected_previous is None:
             connection.execute(_INSERT_PASSPORT, {"id": passport.passport_id, **values})
         else:
+            # read before the guarded UPDATE replaces it; if another writer moved the passport on meanwhile, that
+            # UPDATE matches no row and the whole transaction is refused
+            former = former_state(connection, passport.passport_id, expected_previous)
+            if former is not None:
+                delta.add(*former, sign=-1)
             moved = connection.execute(
                 update(passports)
                 .where(passports.c.id == passport.passport_id, passports.c.current_version == expected_previous)

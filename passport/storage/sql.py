@@ -128,9 +128,12 @@ class SqlStore(AppendSqlMixin, ApiSqlMixin, ImportsSqlMixin, SearchSqlMixin, Cir
             raise NotFound(f"no organisation {slug!r}")
         return int(found)
 
-    def _insert_key(self, connection: Connection, key: KeyRecord) -> None:
+    def _insert_key(self, connection: Connection, key: KeyRecord, organisation_id: int | None = None) -> None:
+        """One signing-key row; ``organisation_id`` when the caller has it (a restore), else looked up by slug."""
+        if organisation_id is None:
+            organisation_id = self._organisation_id(connection, key.organisation)
         connection.execute(insert(signing_keys).values(
-            organisation_id=self._organisation_id(connection, key.organisation), key_id=key.key_id,
+            organisation_id=organisation_id, key_id=key.key_id,
             public_key_multibase=key.public_key_multibase, created_at=key.created_at,
             retired_at=key.retired_at, revoked_at=key.revoked_at))
 
